@@ -1,0 +1,66 @@
+# I2I: `make run` builds the demo and serves it; `make test` runs every test.
+# Both install what they need first (a virtual environment; Chromium and PostgreSQL for tests).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+export I2I_ENV ?= development
+
+.PHONY: run test install system-deps lint format bench vendor clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# Debian packages the tests drive: a real Chromium and a real PostgreSQL server.
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "Installing Chromium and PostgreSQL from Debian packages..."; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium postgresql fonts-dejavu-core >/dev/null; \
+	fi
+
+run: $(STAMP)
+	$(BIN)/i2i db upgrade
+	$(BIN)/i2i demo
+	@echo ""
+	@echo "  I2I is at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
+	@echo "  Sign in as ada (admin), maria (manager), dina (designer), rui (researcher), sam (responder)"
+	@echo "  with the password: incident-to-insight"
+	@echo ""
+	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'wsgi:create_app()'
+
+test: $(STAMP) system-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python bench/feed_and_post.py
+
+# Refresh the vendored front-end files from the npm registry (never a CDN at run time).
+vendor:
+	rm -rf .vendor-tmp && mkdir .vendor-tmp
+	cd .vendor-tmp && npm pack --silent htmx.org@2.0.11 axe-core@4.14.1 >/dev/null && \
+		for f in *.tgz; do mkdir "$${f%.tgz}" && tar xzf "$$f" -C "$${f%.tgz}"; done
+	cp .vendor-tmp/htmx.org-2.0.11/package/dist/htmx.min.js static/js/vendor/htmx.min.js
+	cp .vendor-tmp/axe-core-4.14.1/package/axe.min.js tests/browser/vendor/axe.min.js
+	rm -rf .vendor-tmp
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,109 @@
+"""People and their roles: creating accounts, checking passwords, changing roles."""
+
+from __future__ import annotations
+
+import regex
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.database import starts_with, write_transaction
+from app.errors import Conflict, Forbidden, NotFound, Refused
+from app.extensions import db
+from app.models import ROLES, User
+
+USERNAME = regex.compile(r"[a-z0-9_.\-]{2,30}")
+MIN_PASSWORD = 8
+# Checked against when the username is unknown, so a login takes as long either way.
+_DUMMY_HASH = generate_password_hash("i2i-timing-equaliser")
+
+
+def validate_username(username: str) -> str:
+    if not USERNAME.fullmatch(username or ""):
+        raise Refused("A username is 2–30 characters: lowercase letters, digits, '_', '.' or '-'.")
+    return username
+
+
+def validate_role(role: str) -> str:
+    if role not in ROLES:
+        raise Refused(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    return role
+
+
+def create_user(
+    username: str,
+    *,
+    role: str = "responder",
+    password: str | None = None,
+    display_name: str | None = None,
+) -> User:
+    """Create an account. Without a password the account exists but cannot sign in."""
+    validate_username(username)
+    validate_role(role)
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise Refused(f"A password needs at least {MIN_PASSWORD} characters.")
+    display_name = (display_name or username).strip()[:80] or username
+    with write_transaction():
+        if find_user(username) is not None:
+            raise Conflict(f"The username {username!r} is taken.")
+        user = User(
+            username=username,
+            role=role,
+            display_name=display_name,
+            password_hash=generate_password_hash(password) if password else None,
+        )
+        db.session.add(user)
+    return user
+
+
+def find_user(username: str) -> User | None:
+    return db.session.scalar(select(User).where(User.username == username.lower()))
+
+
+def get_user(username: str) -> User:
+    user = find_user(username)
+    if user is None:
+        raise NotFound(f"No one is called @{username}.")
+    return user
+
+
+def users_named(usernames: list[str]) -> dict[str, User]:
+    """The existing accounts among `usernames` (mentions of unknown names stay plain text)."""
+    if not usernames:
+        return {}
+    rows = db.session.scalars(select(User).where(User.username.in_(usernames)))
+    return {user.username: user for user in rows}
+
+
+def authenticate(username: str, password: str) -> User | None:
+    user = find_user(username.strip()) if username else None
+    if user is None or user.password_hash is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or "") or not user.active:
+        return None
+    return user
+
+
+def change_role(actor: User, user: User, role: str) -> None:
+    """Only an admin changes roles, and never removes the last admin."""
+    if actor.role != "admin":
+        raise Forbidden("Only an admin can change roles.")
+    validate_role(role)
+    with write_transaction():
+        if user.role == "admin" and role != "admin":
+            admins = db.session.scalar(select(func.count()).where(User.role == "admin"))
+            if admins <= 1:
+                raise Refused("This is the last admin; make someone else admin first.")
+        user.role = role
+
+
+def all_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.username)))
+
+
+def suggest_users(prefix: str, limit: int = 8) -> list[User]:
+    prefix = prefix.lower()
+    query = select(User).where(User.password_hash.is_not(None))
+    if prefix:
+        query = query.where(starts_with(User.username, prefix))
+    return list(db.session.scalars(query.order_by(User.username).limit(limit)))

@@ -1,0 +1,75 @@
+"""The `i2i` command: thin wrappers over domain functions (also `flask --app wsgi ...`)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from app.errors import Refused
+
+
+def _fail(message: str) -> None:
+    """Exit non-zero with a one-line reason on standard error (DESIGN section 6)."""
+    click.echo(f"i2i: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group("users", help="Manage accounts.")
+def users_group() -> None:
+    pass
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--role", default="responder", show_default=True)
+@click.option("--display-name", default=None)
+@with_appcontext
+def create_user_command(username: str, role: str, display_name: str | None) -> None:
+    """Create USERNAME; the password is read from standard input."""
+    from app import accounts
+
+    password = (
+        sys.stdin.readline().rstrip("\r\n")
+        if not sys.stdin.isatty()
+        else click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    )
+    try:
+        user = accounts.create_user(
+            username, role=role, password=password, display_name=display_name
+        )
+    except Refused as error:
+        _fail(error.message)
+    click.echo(f"created @{user.username} ({user.role})")
+
+
+@click.command("demo", help="Build the demo organisation (people, tags, notes).")
+@click.option("--notes", "note_count", default=400, show_default=True, type=click.IntRange(0))
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 3650))
+@with_appcontext
+def demo_command(note_count: int, seed: int, days: int) -> None:
+    from app import demo
+
+    try:
+        summary = demo.build_demo(notes=note_count, seed=seed, days=days, progress=_progress)
+    except Refused as error:
+        _fail(error.message)
+    click.echo(summary)
+
+
+def _progress(iterable, length: int, label: str):
+    return click.progressbar(iterable, length=length, label=label, file=sys.stderr)
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(users_group)
+    app.cli.add_command(demo_command)
+
+
+def main() -> None:
+    from app import create_app
+
+    FlaskGroup(create_app=create_app, add_version_option=False, load_dotenv=False)(prog_name="i2i")

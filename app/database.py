@@ -1,0 +1,68 @@
+"""How I2I talks to its database: SQLite pragmas and write transactions.
+
+SQLite allows one writer at a time. A transaction that reads first and writes later can
+fail at once with "database is locked" (busy_timeout does not apply to a lock upgrade),
+so every write runs in `write_transaction()`, which starts with BEGIN IMMEDIATE and so
+waits its turn instead. On PostgreSQL the same code runs in an ordinary transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.extensions import db
+
+_writing: ContextVar[bool] = ContextVar("i2i_writing", default=False)
+
+
+def _is_sqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
+@event.listens_for(Engine, "connect")
+def _on_connect(dbapi_connection, connection_record) -> None:  # noqa: ARG001
+    if not _is_sqlite(dbapi_connection):
+        return
+    # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see _on_begin).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes; WAL + NORMAL
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _on_begin(connection) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """Run the block as one write transaction: commit on success, roll back on any error."""
+    if _writing.get():  # nested: the outer block commits
+        yield
+        return
+    db.session.commit()  # end any read snapshot so the write starts from fresh data
+    token = _writing.set(True)
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        _writing.reset(token)
+
+
+def starts_with(column, prefix: str):
+    """`column LIKE 'prefix%'` with the prefix's own % and _ taken literally."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(escaped + "%", escape="\\")

@@ -1,0 +1,56 @@
+"""Following people, tags (and, as they arrive, incidents and services)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from app.database import write_transaction
+from app.errors import Refused
+from app.extensions import db
+from app.models import FOLLOW_TARGETS, Follow, User
+
+
+def follow(user: User, target_type: str, target_id: int) -> None:
+    if target_type not in FOLLOW_TARGETS:
+        raise Refused(f"Cannot follow a {target_type}.")
+    if target_type == "user" and target_id == user.id:
+        raise Refused("Your own notes are in your home feed already.")
+    with write_transaction():
+        if not is_following(user, target_type, target_id):
+            db.session.add(
+                Follow(follower_id=user.id, target_type=target_type, target_id=target_id)
+            )
+
+
+def unfollow(user: User, target_type: str, target_id: int) -> None:
+    with write_transaction():
+        db.session.execute(
+            delete(Follow).where(
+                Follow.follower_id == user.id,
+                Follow.target_type == target_type,
+                Follow.target_id == target_id,
+            )
+        )
+
+
+def is_following(user: User, target_type: str, target_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(Follow.id).where(
+                Follow.follower_id == user.id,
+                Follow.target_type == target_type,
+                Follow.target_id == target_id,
+            )
+        )
+        is not None
+    )
+
+
+def followed_ids(user: User, target_type: str) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(Follow.target_id)
+            .where(Follow.follower_id == user.id, Follow.target_type == target_type)
+            .order_by(Follow.target_id)
+        )
+    )

@@ -1,0 +1,249 @@
+"""Tables only: columns, relationships, constraints, indexes. Rules live in domain modules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from app.extensions import db
+
+ROLES = ("responder", "designer", "researcher", "manager", "admin")
+FOLLOW_TARGETS = ("user", "tag", "incident", "service")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone, PostgreSQL timestamptz)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; I2I stores aware UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(30), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    # None: an account that cannot sign in (imported authors, system accounts).
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="responder")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="role_known"),)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: inactive accounts cannot sign in
+        return self.active and self.password_hash is not None
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role == "admin" or self.role in roles
+
+
+class Note(db.Model):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # occurred_at falling back to posted_at, stored so that every feed index can order by it.
+    sort_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("notes.id"))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("notes.id"))
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retracted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retracted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reply_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
+    reply_to: Mapped[Note | None] = relationship(
+        remote_side=[id], foreign_keys=[reply_to_id], lazy="select"
+    )
+    mentions: Mapped[list[Mention]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+    versions: Mapped[list[NoteVersion]] = relationship(
+        back_populates="note", order_by="NoteVersion.version", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        Index("ix_notes_sort", "sort_at", "id"),
+        Index("ix_notes_author_sort", "author_id", "sort_at", "id"),
+        Index("ix_notes_thread", "thread_id", "sort_at"),
+        Index("ix_notes_reply_to", "reply_to_id"),
+    )
+
+    @property
+    def is_retracted(self) -> bool:
+        return self.retracted_at is not None
+
+
+class NoteVersion(db.Model):
+    """An earlier text of an edited note; version 1 is what was first posted."""
+
+    __tablename__ = "note_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    note: Mapped[Note] = relationship(back_populates="versions")
+
+    __table_args__ = (UniqueConstraint("note_id", "version", name="uq_note_versions_note_version"),)
+
+
+class Hashtag(db.Model):
+    """A tag by its normalised key. An alias points at its canonical tag (one hop, always)."""
+
+    __tablename__ = "hashtags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    display: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    canonical_id: Mapped[int | None] = mapped_column(ForeignKey("hashtags.id"))
+    aliased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    aliased_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    first_note_id: Mapped[int | None] = mapped_column(ForeignKey("notes.id"))
+    first_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    first_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # People-weighted recency for autocomplete; refreshed as notes are posted.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    use_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    canonical: Mapped[Hashtag | None] = relationship(remote_side=[id], foreign_keys=[canonical_id])
+    first_user: Mapped[User | None] = relationship(foreign_keys=[first_user_id])
+
+    __table_args__ = (
+        Index("ix_hashtags_canonical", "canonical_id"),
+        Index("ix_hashtags_last_used", "last_used_at"),
+    )
+
+
+class TagSpelling(db.Model):
+    """Each way a tag has been written (#PwReset, #pwreset): display variants for the tag page."""
+
+    __tablename__ = "tag_spellings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hashtag_id: Mapped[int] = mapped_column(ForeignKey("hashtags.id"))
+    spelling: Mapped[str] = mapped_column(String(200))
+    first_used_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    use_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (UniqueConstraint("hashtag_id", "spelling", name="uq_tag_spellings_tag"),)
+
+
+class NoteTag(db.Model):
+    """A tag in a note: `hashtag_id` as written (kept for history), `tag_id` its canonical tag."""
+
+    __tablename__ = "note_tags"
+
+    note_id: Mapped[int] = mapped_column(
+        ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True
+    )
+    hashtag_id: Mapped[int] = mapped_column(ForeignKey("hashtags.id"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("hashtags.id"))
+    sort_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_note_tags_feed", "tag_id", "sort_at", "note_id"),
+        Index("ix_note_tags_hashtag", "hashtag_id"),
+    )
+
+
+class Mention(db.Model):
+    __tablename__ = "mentions"
+
+    note_id: Mapped[int] = mapped_column(
+        ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    sort_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    __table_args__ = (Index("ix_mentions_feed", "user_id", "sort_at", "note_id"),)
+
+
+class IncidentRef(db.Model):
+    """An incident number written in a note; resolved to a record once incidents exist."""
+
+    __tablename__ = "incident_refs"
+
+    note_id: Mapped[int] = mapped_column(
+        ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+    __table_args__ = (Index("ix_incident_refs_number", "number"),)
+
+
+class Follow(db.Model):
+    """Someone follows a person, a tag, an incident or a service (target_type + target_id)."""
+
+    __tablename__ = "follows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follower_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    target_type: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("follower_id", "target_type", "target_id", name="uq_follows_target"),
+        CheckConstraint(f"target_type IN {FOLLOW_TARGETS!r}", name="target_known"),
+        Index("ix_follows_target", "target_type", "target_id"),
+    )
+
+
+class Notification(db.Model):
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # mention | reply
+    note_id: Mapped[int] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    note: Mapped[Note] = relationship()
+    actor: Mapped[User] = relationship(foreign_keys=[actor_id])
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", "note_id", name="uq_notifications_once"),
+        Index("ix_notifications_inbox", "user_id", "read_at", "id"),
+    )

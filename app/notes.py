@@ -1,0 +1,153 @@
+"""Notes: posting, replying, editing (every version kept) and retracting (hidden, kept)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+
+from app import notifications, tags
+from app.accounts import users_named
+from app.database import write_transaction
+from app.errors import Forbidden, NotFound, Refused
+from app.extensions import db
+from app.models import IncidentRef, Mention, Note, NoteVersion, User, utcnow
+from app.text import extract_incident_refs, extract_mentions
+from app.visibility import can_see_note
+
+MAX_LENGTH = 500
+# A note may say it happened a little in the future only because clocks drift.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def clean_text(text: str | None) -> str:
+    """The text as it will be stored: line endings unified, surrounding blank space removed.
+
+    Length counts Unicode code points, as the composer's counter does.
+    """
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        raise Refused("A note needs some text.")
+    if len(text) > MAX_LENGTH:
+        raise Refused(f"A note is at most {MAX_LENGTH} characters; this one has {len(text)}.")
+    return text
+
+
+def check_occurred_at(occurred_at: datetime | None, now: datetime) -> datetime | None:
+    if occurred_at is None:
+        return None
+    if occurred_at.tzinfo is None:
+        raise Refused("'Occurred at' needs a time zone.")
+    if occurred_at > now + CLOCK_SKEW:
+        raise Refused("'Occurred at' cannot be in the future.")
+    return occurred_at
+
+
+def get_note(note_id: int, viewer: User | None) -> Note:
+    note = db.session.get(Note, note_id)
+    if note is None or not can_see_note(viewer, note):
+        raise NotFound("That note does not exist or you cannot see it.")
+    return note
+
+
+def post_note(
+    author: User,
+    text: str,
+    *,
+    occurred_at: datetime | None = None,
+    reply_to: Note | None = None,
+    posted_at: datetime | None = None,
+) -> Note:
+    """Store a note and everything derived from its text: tags, mentions, references."""
+    text = clean_text(text)
+    now = posted_at or utcnow()
+    occurred_at = check_occurred_at(occurred_at, now)
+    with write_transaction():
+        if reply_to is not None:
+            reply_to = _check_reply_target(reply_to, author)
+        note = Note(
+            author_id=author.id,
+            text=text,
+            posted_at=now,
+            occurred_at=occurred_at,
+            sort_at=occurred_at or now,
+            reply_to_id=reply_to.id if reply_to else None,
+            thread_id=(reply_to.thread_id or reply_to.id) if reply_to else None,
+            reply_count=0,
+        )
+        db.session.add(note)
+        db.session.flush()
+        db.session.add(NoteVersion(note_id=note.id, version=1, text=text, written_at=now))
+        _derive(note, author)
+        if reply_to is not None:
+            db.session.execute(
+                update(Note).where(Note.id == reply_to.id).values(reply_count=Note.reply_count + 1)
+            )
+            notifications.notify(reply_to.author, "reply", note, author)
+    return note
+
+
+def _check_reply_target(parent: Note, author: User) -> Note:
+    parent = db.session.get(Note, parent.id)
+    if parent is None or not can_see_note(author, parent):
+        raise NotFound("The note you are replying to does not exist.")
+    if parent.is_retracted:
+        raise Refused("That note was retracted; it takes no more replies.")
+    return parent
+
+
+def _derive(note: Note, author: User, *, already_mentioned: set[str] = frozenset()) -> None:
+    """Tags, mentions and incident references come from the text alone."""
+    tags.attach_tags(note)
+    mentioned = users_named(extract_mentions(note.text))
+    for user in mentioned.values():
+        db.session.add(Mention(note_id=note.id, user_id=user.id, sort_at=note.sort_at))
+        if user.username not in already_mentioned:
+            notifications.notify(user, "mention", note, author)
+    for number in extract_incident_refs(note.text):
+        db.session.add(IncidentRef(note_id=note.id, number=number))
+
+
+def edit_note(actor: User, note: Note, text: str) -> Note:
+    """Replace the text of one's own note; every earlier version stays readable."""
+    text = clean_text(text)
+    if note.author_id != actor.id:
+        raise Forbidden("You can only edit your own notes.")
+    if note.is_retracted:
+        raise Refused("A retracted note cannot be edited.")
+    if text == note.text:
+        return note
+    with write_transaction():
+        now = utcnow()
+        version = len(note.versions) + 1
+        before = {m.user.username for m in note.mentions}
+        db.session.add(NoteVersion(note_id=note.id, version=version, text=text, written_at=now))
+        note.text, note.edited_at = text, now
+        tags.detach_tags(note)
+        db.session.execute(delete(Mention).where(Mention.note_id == note.id))
+        db.session.execute(delete(IncidentRef).where(IncidentRef.note_id == note.id))
+        db.session.flush()
+        db.session.expire(note, ["mentions", "versions"])
+        _derive(note, actor, already_mentioned=before)
+    return note
+
+
+def retract_note(actor: User, note: Note) -> None:
+    """Hide a note from every feed. Its text stays for audit; authors and admins may retract."""
+    if note.author_id != actor.id and actor.role != "admin":
+        raise Forbidden("You can only retract your own notes.")
+    if note.is_retracted:
+        return
+    with write_transaction():
+        note.retracted_at, note.retracted_by_id = utcnow(), actor.id
+
+
+def replies(note: Note, viewer: User | None) -> list[Note]:
+    """The thread under `note`, oldest first; retracted replies stay as stubs."""
+    root = note.thread_id or note.id
+    rows = db.session.scalars(
+        select(Note)
+        .where((Note.thread_id == root) | (Note.id == root))
+        .order_by(Note.sort_at, Note.id)
+    )
+    return [n for n in rows if can_see_note(viewer, n)]

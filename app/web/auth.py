@@ -1,0 +1,64 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask_login import login_required, login_user, logout_user
+
+from app import accounts
+from app.extensions import limiter, login_manager
+from app.models import User
+from app.web import render
+from app.web.forms import EmptyForm, LoginForm
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    from app.extensions import db
+
+    return db.session.get(User, int(user_id))
+
+
+def _login_limit() -> str:
+    return current_app.config["I2I_LOGIN_RATE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: never send someone to another host after signing in."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+    ):
+        return target
+    return url_for("feed.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=lambda: request.remote_addr or "local")
+def login():
+    form = LoginForm(next=request.args.get("next"))
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.username.data, form.password.data)
+        if user is not None:
+            login_user(user)
+            return redirect(_safe_next(form.next.data))
+        flash("That username and password do not match an account that can sign in.", "error")
+        return render("auth/login.html", form=form, status=401)
+    return render("auth/login.html", form=form, status=400 if form.errors else 200)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+@login_required
+def logout():
+    form = EmptyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        logout_user()
+        flash("You are signed out.", "info")
+        return redirect(url_for("auth.login"))
+    return render("auth/logout.html", form=form)

@@ -1,0 +1,152 @@
+"""Feeds, composing, threads, editing and retracting notes."""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+
+from flask import Blueprint, current_app, jsonify, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from app import accounts, feeds, notes, tags
+from app.errors import Refused
+from app.extensions import htmx
+from app.feeds import Cursor, Feed
+from app.web import render
+from app.web.forms import EditForm, EmptyForm, NoteForm
+
+bp = Blueprint("feed", __name__)
+
+
+def show_feed(feed: Feed, template: str, **context):
+    """Serve a feed page, an older page (`before`), newer notes (`after`) or the poll bar."""
+    limit = current_app.config["I2I_FEED_PAGE_SIZE"]
+    before = Cursor.parse(request.args.get("before"))
+    after = Cursor.parse(request.args.get("after"))
+    if request.args.get("poll") is not None:
+        count = feeds.count_newer(feed, current_user, after)
+        return render("feed/_new_bar.html", "feed/_new_bar.html", count=count, after=after)
+    if after is not None:
+        newer = feeds.newer(feed, current_user, after)
+        return render("feed/_new_notes.html", "feed/_new_notes.html", page=newer)
+    page = feeds.page(feed, current_user, before=before, limit=limit)
+    partial = "feed/_feed_page.html" if before is not None else None
+    return render(template, partial, page=page, form=NoteForm(), feed=feed, **context)
+
+
+@bp.get("/")
+@login_required
+def home():
+    return show_feed(Feed("home"), "feed/home.html", title="Home")
+
+
+@bp.get("/all")
+@login_required
+def everything():
+    return show_feed(Feed("all"), "feed/home.html", title="All notes")
+
+
+@bp.post("/notes")
+@login_required
+def compose():
+    form = NoteForm()
+    if not form.validate():
+        raise Refused(_form_errors(form))
+    reply_to = notes.get_note(form.reply_to.data, current_user) if form.reply_to.data else None
+    note = notes.post_note(
+        current_user, form.text.data, occurred_at=_occurred_at(form), reply_to=reply_to
+    )
+    if htmx:
+        return render("feed/_note.html", "feed/_note.html", note=note, fresh=True, status=201)
+    return redirect(request.referrer if _same_site(request.referrer) else url_for("feed.home"))
+
+
+def _occurred_at(form: NoteForm):
+    if form.occurred_at.data is None:
+        return None
+    offset = timedelta(minutes=form.tz_offset.data or 0)
+    return form.occurred_at.data.replace(tzinfo=timezone(offset))
+
+
+def _form_errors(form) -> str:
+    return " ".join(
+        f"{form[name].label.text}: {'; '.join(errs)}" for name, errs in form.errors.items()
+    )
+
+
+def _same_site(url: str | None) -> bool:
+    return bool(url) and url.startswith(request.host_url)
+
+
+@bp.get("/notes/<int:note_id>")
+@login_required
+def thread(note_id: int):
+    note = notes.get_note(note_id, current_user)
+    return render(
+        "notes/show.html",
+        note=note,
+        thread=notes.replies(note, current_user),
+        form=NoteForm(reply_to=note.id),
+        action_form=EmptyForm(),
+    )
+
+
+@bp.route("/notes/<int:note_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(note_id: int):
+    note = notes.get_note(note_id, current_user)
+    form = EditForm(text=note.text)
+    if request.method == "POST":
+        if not form.validate():
+            raise Refused(_form_errors(form))
+        notes.edit_note(current_user, note, form.text.data)
+        if htmx:
+            return render("feed/_note.html", "feed/_note.html", note=note)
+        return redirect(url_for("feed.thread", note_id=note.id))
+    if note.author_id != current_user.id:
+        raise Refused("You can only edit your own notes.", status=403)
+    return render("notes/edit.html", note=note, form=form)
+
+
+@bp.get("/notes/<int:note_id>/versions")
+@login_required
+def versions(note_id: int):
+    note = notes.get_note(note_id, current_user)
+    return render("notes/versions.html", note=note)
+
+
+@bp.post("/notes/<int:note_id>/retract")
+@login_required
+def retract(note_id: int):
+    note = notes.get_note(note_id, current_user)
+    if not EmptyForm().validate():
+        raise Refused("The form expired; reload and try again.")
+    notes.retract_note(current_user, note)
+    if htmx:
+        return render("feed/_note.html", "feed/_note.html", note=note)
+    return redirect(url_for("feed.thread", note_id=note.id))
+
+
+@bp.get("/complete/tags")
+@login_required
+def complete_tags():
+    found = tags.suggest_tags(request.args.get("q", "")[:100])
+    return jsonify(
+        [
+            {
+                "value": t.display,
+                "key": t.key,
+                "label": f"#{t.display}",
+                "hint": f"{t.use_count} notes",
+            }
+            for t in found
+        ]
+    )
+
+
+@bp.get("/complete/users")
+@login_required
+def complete_users():
+    found = accounts.suggest_users(request.args.get("q", "")[:30])
+    return jsonify(
+        [{"value": u.username, "label": f"@{u.username}", "hint": u.display_name} for u in found]
+    )

@@ -1,0 +1,75 @@
+"""Template filters: one way to render a note's text and a time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, current_app, url_for
+from markupsafe import Markup
+
+from app.models import Note, utcnow
+from app.text import TagToken, render_note
+
+
+def note_html(note: Note) -> Markup:
+    """The note's text with tags, mentions, references and URLs linked; the rest escaped."""
+    return render_note(
+        note.text,
+        tag_url=lambda token: url_for("tags.show", name=token.key),
+        user_url=lambda name: url_for("people.profile", username=name),
+        incident_url=lambda number: f"/incidents/{number}",
+        known_users={m.user.username for m in note.mentions},
+        known_incidents=set(),
+        pattern=current_app.config["I2I_INCIDENT_PATTERN"],
+    )
+
+
+def version_html(text: str) -> Markup:
+    """An earlier version: same rendering, links to tags only (mentions may have changed)."""
+    return render_note(
+        text,
+        tag_url=lambda token: url_for("tags.show", name=token.key),
+        user_url=lambda name: url_for("people.profile", username=name),
+        incident_url=lambda number: f"/incidents/{number}",
+        known_users=set(),
+        known_incidents=set(),
+        pattern=current_app.config["I2I_INCIDENT_PATTERN"],
+    )
+
+
+def relative_time(when: datetime | None, now: datetime | None = None) -> str:
+    if when is None:
+        return ""
+    seconds = int(((now or utcnow()) - when).total_seconds())
+    future = seconds < 0
+    seconds = abs(seconds)
+    for limit, unit, size in (
+        (60, "s", 1),
+        (3600, "min", 60),
+        (86400, "h", 3600),
+        (604800, "d", 86400),
+    ):
+        if seconds < limit:
+            amount = max(seconds // size, 0) if unit != "s" else seconds
+            if unit == "s" and seconds < 10:
+                return "just now"
+            text = f"{amount} {unit}"
+            return f"in {text}" if future else f"{text} ago"
+    return when.strftime("%-d %b %Y")
+
+
+def exact_time(when: datetime | None) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S UTC") if when else ""
+
+
+def iso_time(when: datetime | None) -> str:
+    return when.isoformat() if when else ""
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(note_html)
+    app.add_template_filter(version_html)
+    app.add_template_filter(relative_time)
+    app.add_template_filter(exact_time)
+    app.add_template_filter(iso_time)
+    app.jinja_env.globals["TagToken"] = TagToken

@@ -1,0 +1,62 @@
+"""Forms (Flask-WTF: validation and the CSRF token) for every state-changing page."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields import DateTimeLocalField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from app.models import ROLES
+from app.notes import MAX_LENGTH
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=30)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    next = HiddenField()
+
+
+class NoteForm(FlaskForm):
+    # Length is checked by the domain (after line endings are unified), not here.
+    text = TextAreaField("Note", validators=[Length(max=MAX_LENGTH * 4)])
+    occurred_at = DateTimeLocalField(
+        "Occurred at", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    # Minutes east of UTC, filled in by the browser; without JavaScript times are UTC.
+    tz_offset = IntegerField(validators=[Optional(), NumberRange(-14 * 60, 14 * 60)])
+    reply_to = IntegerField(validators=[Optional()])
+
+
+class EditForm(FlaskForm):
+    text = TextAreaField("Note", validators=[Length(max=MAX_LENGTH * 4)])
+
+
+class EmptyForm(FlaskForm):
+    """Buttons that change something (follow, retract, mark read) still carry a CSRF token."""
+
+
+class AliasForm(FlaskForm):
+    target = StringField("Canonical tag", validators=[DataRequired(), Length(max=200)])
+
+
+class DescriptionForm(FlaskForm):
+    description = TextAreaField("Description", validators=[Length(max=1000)])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=list(ROLES))
+
+
+class NewUserForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=30)])
+    display_name = StringField("Display name", validators=[Optional(), Length(max=80)])
+    role = SelectField("Role", choices=list(ROLES))
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=200)])

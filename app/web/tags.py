@@ -1,0 +1,74 @@
+"""Tag pages: the tag's feed and story, following it, describing it, aliasing it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from app import follows, tags
+from app.errors import Refused
+from app.feeds import Feed
+from app.visibility import visible_notes_clause
+from app.web.feed import show_feed
+from app.web.forms import AliasForm, DescriptionForm, EmptyForm
+
+bp = Blueprint("tags", __name__, url_prefix="/tags")
+
+
+@bp.get("/<name>")
+@login_required
+def show(name: str):
+    tag = tags.get_tag(name)
+    target = tags.canonical(tag)
+    if target.id != tag.id:  # an alias: its notes are listed under the canonical tag
+        return redirect(url_for("tags.show", name=target.key, alias=tag.key, **_feed_args()))
+    alias = tags.find_tag(request.args["alias"]) if request.args.get("alias") else None
+    return show_feed(
+        Feed("tag", tag.id),
+        "tags/show.html",
+        tag=tag,
+        came_from=alias,
+        title=f"#{tag.display}",
+        profile=tags.tag_profile(tag, visible_notes_clause(current_user)),
+        following=follows.is_following(current_user, "tag", tag.id),
+        action_form=EmptyForm(),
+        alias_form=AliasForm(),
+        description_form=DescriptionForm(description=tag.description or ""),
+    )
+
+
+def _feed_args() -> dict[str, str]:
+    return {k: v for k, v in request.args.items() if k in {"before", "after", "poll"}}
+
+
+@bp.post("/<name>/follow")
+@login_required
+def follow(name: str):
+    tag = tags.canonical(tags.get_tag(name))
+    if request.form.get("action") == "unfollow":
+        follows.unfollow(current_user, "tag", tag.id)
+    else:
+        follows.follow(current_user, "tag", tag.id)
+    return redirect(url_for("tags.show", name=tag.key))
+
+
+@bp.post("/<name>/alias")
+@login_required
+def alias(name: str):
+    form = AliasForm()
+    if not form.validate():
+        raise Refused("Name the tag that this one should lead to.")
+    alias = tags.make_alias(current_user, name, form.target.data)
+    flash(f"#{alias.display} is now an alias of #{alias.canonical.display}.", "info")
+    return redirect(url_for("tags.show", name=alias.canonical.key))
+
+
+@bp.post("/<name>/description")
+@login_required
+def describe(name: str):
+    form = DescriptionForm()
+    if not form.validate():
+        raise Refused("A tag description is at most 1,000 characters.")
+    tag = tags.get_tag(name)
+    tags.set_description(current_user, tag, form.description.data or "")
+    return redirect(url_for("tags.show", name=tags.canonical(tag).key))

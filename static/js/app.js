@@ -1,0 +1,209 @@
+// I2I front end: the composer (counter, Ctrl+Enter, #tag and @name autocomplete),
+// relative times, and tidying after htmx swaps. No inline script anywhere (CSP).
+(function () {
+  "use strict";
+
+  const TOKEN = /(^|\s)([#＃@])([\p{L}\p{M}\p{Nd}\p{Pc}·・\u200c.\-]*)$/u;
+
+  function codePoints(text) {
+    return [...text.replace(/\r\n/g, "\n")].length;
+  }
+
+  function updateCount(textarea) {
+    const form = textarea.closest("form");
+    const counter = form && form.querySelector("[data-count]");
+    if (!counter) return;
+    const max = Number(textarea.dataset.max || 500);
+    const left = max - codePoints(textarea.value.trim());
+    counter.textContent = left >= 0 ? `${left} characters left` : `${-left} characters too many`;
+    counter.classList.toggle("over", left < 0);
+    counter.classList.toggle("near", left >= 0 && left < 40);
+    const button = form.querySelector("button[type=submit]");
+    if (button) button.disabled = left < 0 || textarea.value.trim() === "";
+  }
+
+  // --- autocomplete: an ARIA combobox over the textarea -------------------------------
+  let listbox = null;
+  let active = -1;
+  let pending = null;
+
+  function closeList(textarea) {
+    if (listbox) listbox.remove();
+    listbox = null;
+    active = -1;
+    if (textarea) {
+      textarea.removeAttribute("aria-activedescendant");
+      textarea.setAttribute("aria-expanded", "false");
+    }
+  }
+
+  function currentToken(textarea) {
+    const before = textarea.value.slice(0, textarea.selectionStart);
+    const match = before.match(TOKEN);
+    if (!match) return null;
+    return { sign: match[2], text: match[3], start: before.length - match[3].length - 1 };
+  }
+
+  async function suggest(textarea) {
+    const token = currentToken(textarea);
+    if (!token || (token.sign === "@" && token.text.length < 1)) return closeList(textarea);
+    const kind = token.sign === "@" ? "users" : "tags";
+    const url = `/complete/${kind}?q=${encodeURIComponent(token.text)}`;
+    const request = (pending = fetch(url, { headers: { Accept: "application/json" } }));
+    const response = await request;
+    if (request !== pending || !response.ok) return;
+    const items = await response.json();
+    if (!items.length) return closeList(textarea);
+    showList(textarea, token, items);
+  }
+
+  function showList(textarea, token, items) {
+    closeList(textarea);
+    listbox = document.createElement("ul");
+    listbox.id = `${textarea.id}-suggestions`;
+    listbox.className = "suggestions";
+    listbox.setAttribute("role", "listbox");
+    listbox.setAttribute("aria-label", token.sign === "@" ? "People" : "Hashtags");
+    items.forEach((item, index) => {
+      const option = document.createElement("li");
+      option.id = `${listbox.id}-${index}`;
+      option.setAttribute("role", "option");
+      option.dataset.value = item.value;
+      option.textContent = item.label;
+      if (item.hint) {
+        const hint = document.createElement("small");
+        hint.textContent = ` ${item.hint}`;
+        option.appendChild(hint);
+      }
+      option.addEventListener("mousedown", (event) => {
+        event.preventDefault();
+        choose(textarea, token, item.value);
+      });
+      listbox.appendChild(option);
+    });
+    textarea.setAttribute("aria-controls", listbox.id);
+    textarea.setAttribute("aria-expanded", "true");
+    textarea.closest(".autocomplete").appendChild(listbox);
+    listbox.token = token;
+    move(textarea, 0);
+  }
+
+  function move(textarea, index) {
+    const options = listbox.querySelectorAll("[role=option]");
+    active = (index + options.length) % options.length;
+    options.forEach((option, i) => option.setAttribute("aria-selected", String(i === active)));
+    textarea.setAttribute("aria-activedescendant", options[active].id);
+  }
+
+  function choose(textarea, token, value) {
+    const sign = token.sign === "＃" ? "#" : token.sign;
+    const head = textarea.value.slice(0, token.start);
+    const tail = textarea.value.slice(textarea.selectionStart).replace(/^\S*/, "");
+    const insert = `${sign}${value} `;
+    textarea.value = head + insert + tail.replace(/^\s/, "");
+    const caret = head.length + insert.length;
+    textarea.setSelectionRange(caret, caret);
+    closeList(textarea);
+    updateCount(textarea);
+  }
+
+  function onKeydown(event) {
+    const textarea = event.target;
+    if (listbox) {
+      const options = listbox.querySelectorAll("[role=option]");
+      if (event.key === "ArrowDown") return event.preventDefault(), move(textarea, active + 1);
+      if (event.key === "ArrowUp") return event.preventDefault(), move(textarea, active - 1);
+      if (event.key === "Escape") return event.preventDefault(), closeList(textarea);
+      if ((event.key === "Enter" || event.key === "Tab") && !event.ctrlKey && !event.metaKey) {
+        event.preventDefault();
+        return choose(textarea, listbox.token, options[active].dataset.value);
+      }
+    }
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      closeList(textarea);
+      const form = textarea.closest("form");
+      const button = form.querySelector("button[type=submit]");
+      if (!button || !button.disabled) form.requestSubmit();
+    }
+  }
+
+  function setUpComposer(form) {
+    if (form.dataset.ready) return;
+    form.dataset.ready = "1";
+    const textarea = form.querySelector("textarea");
+    const offset = form.querySelector("[data-tz-offset]");
+    if (offset) offset.value = String(-new Date().getTimezoneOffset());
+    textarea.setAttribute("role", "combobox");
+    textarea.setAttribute("aria-autocomplete", "list");
+    textarea.setAttribute("aria-expanded", "false");
+    textarea.addEventListener("input", () => {
+      updateCount(textarea);
+      clearTimeout(textarea.suggestTimer);
+      textarea.suggestTimer = setTimeout(() => suggest(textarea), 120);
+    });
+    textarea.addEventListener("keydown", onKeydown);
+    textarea.addEventListener("blur", () => setTimeout(() => closeList(textarea), 150));
+    updateCount(textarea);
+  }
+
+  // --- relative times -----------------------------------------------------------------
+  function relative(iso) {
+    const seconds = Math.round((Date.now() - Date.parse(iso)) / 1000);
+    const abs = Math.abs(seconds);
+    const say = (n, unit) => (seconds < 0 ? `in ${n} ${unit}` : `${n} ${unit} ago`);
+    if (abs < 10) return "just now";
+    if (abs < 60) return say(abs, "s");
+    if (abs < 3600) return say(Math.floor(abs / 60), "min");
+    if (abs < 86400) return say(Math.floor(abs / 3600), "h");
+    if (abs < 604800) return say(Math.floor(abs / 86400), "d");
+    return null;
+  }
+
+  function refreshTimes(root) {
+    root.querySelectorAll("time[data-relative]").forEach((node) => {
+      const text = relative(node.getAttribute("datetime"));
+      if (text) node.textContent = text;
+    });
+  }
+
+  // --- after htmx swaps ---------------------------------------------------------------
+  function dedupeNotes(list) {
+    const seen = new Set();
+    list.querySelectorAll("article[data-note-id]").forEach((node) => {
+      if (seen.has(node.dataset.noteId)) node.remove();
+      else seen.add(node.dataset.noteId);
+    });
+  }
+
+  function setUp(root) {
+    root.querySelectorAll("form[data-composer]").forEach(setUpComposer);
+    refreshTimes(root);
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    setUp(document);
+    setInterval(() => refreshTimes(document), 30000);
+  });
+
+  document.addEventListener("htmx:afterSwap", (event) => {
+    const list = event.detail.target.closest(".feed");
+    if (list) dedupeNotes(list);
+    setUp(document);
+  });
+
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const form = event.detail.elt;
+    if (!form.matches || !form.matches("form[data-composer]")) return;
+    const error = form.querySelector(".form-error");
+    if (event.detail.successful && event.detail.xhr.status < 300) {
+      const textarea = form.querySelector("textarea");
+      const keep = textarea.defaultValue.startsWith("#") ? textarea.defaultValue : "";
+      form.reset();
+      textarea.value = keep;
+      if (error) error.textContent = "";
+      updateCount(textarea);
+      textarea.focus();
+    }
+  });
+})();

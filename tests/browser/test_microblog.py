@@ -1,0 +1,131 @@
+"""The microblog in a real browser: keyboard-first posting, autocomplete, threads, live feed."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from app import accounts
+from app.notes import post_note
+from tests.browser.conftest import axe_violations, sign_in
+
+pytestmark = pytest.mark.browser
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def people(live):
+    return {
+        name: accounts.create_user(name, role=role, password=PASSWORD)
+        for name, role in [("sam", "responder"), ("lee", "responder"), ("ada", "admin")]
+    }
+
+
+def test_post_with_ctrl_enter_pick_a_tag_and_see_it_in_the_tag_feed(new_page, people):
+    post_note(people["lee"], "users stuck at #PasswordReset page")
+    page = new_page()
+    sign_in(page, "sam")
+    box = page.locator("#note-text-main")
+    box.click()
+    box.press_sequentially("portal loops after reset #Passw")
+    option = page.get_by_role("option", name="#PasswordReset")
+    expect(option).to_be_visible()
+    box.press("Enter")
+    expect(box).to_have_value("portal loops after reset #PasswordReset ")
+    expect(page.locator("[data-count]")).to_have_text(
+        "461 characters left"
+    )  # trailing space is trimmed
+    box.press("Control+Enter")
+    note = page.locator("#feed-list article").first
+    expect(note).to_contain_text("portal loops after reset")
+    expect(box).to_have_value("")
+    note.get_by_role("link", name="#PasswordReset").click()
+    page.wait_for_url("**/tags/passwordreset")
+    expect(page.locator("#feed-list")).to_contain_text("portal loops after reset")
+    expect(page.locator("#feed-list")).to_contain_text("users stuck at")
+
+
+def test_mention_autocomplete_and_reply_in_a_thread(new_page, people):
+    root = post_note(people["lee"], "failover of db-3 starting")
+    page = new_page()
+    sign_in(page, "sam")
+    page.goto(f"/notes/{root.id}")
+    box = page.locator("#note-text-reply")
+    box.press_sequentially("watching lag with @le")
+    expect(page.get_by_role("option", name="@lee")).to_be_visible()
+    box.press("Tab")
+    box.press_sequentially("it is 2s")
+    box.press("Control+Enter")
+    expect(page.locator("#thread-list article")).to_have_count(2)
+    expect(page.locator("#thread-list article").last).to_contain_text(
+        "watching lag with @lee it is 2s"
+    )
+
+
+def test_followed_tag_brings_a_colleagues_note_through_live_polling(new_page, people, live):
+    post_note(people["lee"], "first #dns note")
+    page = new_page()
+    sign_in(page, "sam")
+    page.goto("/tags/dns")
+    page.get_by_role("button", name="Follow #dns").click()
+    page.goto("/")
+    expect(page.locator("#feed-list")).to_contain_text("first #dns note")
+    post_note(people["lee"], "second #dns note, resolvers flapping")
+    bar = page.get_by_role("button", name="1 new note")
+    expect(bar).to_be_visible(timeout=8000)
+    bar.click()
+    expect(page.locator("#feed-list article").first).to_contain_text("resolvers flapping")
+    expect(page.get_by_role("button", name="1 new note")).to_have_count(0)
+
+
+def test_stored_img_onerror_note_fires_nothing(new_page, people):
+    post_note(
+        people["lee"],
+        '<img src=x onerror="document.title=\'pwned\'"> <script>document.title="pwned"</script>',
+    )
+    page = new_page()
+    messages = []
+    page.on("dialog", lambda dialog: (messages.append(dialog.message), dialog.dismiss()))
+    sign_in(page, "sam")
+    page.goto("/all")
+    expect(page.locator("#feed-list")).to_contain_text("<img src=x onerror=")
+    assert page.title() != "pwned" and messages == []
+    assert page.locator("#feed-list img, #feed-list script").count() == 0
+
+
+def test_too_long_note_shows_a_message_and_posts_nothing(new_page, people):
+    page = new_page()
+    sign_in(page, "sam")
+    box = page.locator("#note-text-main")
+    box.fill("x" * 501)
+    expect(page.locator("[data-count]")).to_have_text("1 characters too many")
+    expect(page.locator("form[data-composer] button[type=submit]")).to_be_disabled()
+    box.press("Control+Enter")
+    expect(page.locator("#feed-list article")).to_have_count(0)
+
+
+@pytest.mark.parametrize("width", [1100, 390])
+def test_pages_have_no_serious_accessibility_violations(new_page, people, width, live):
+    note = post_note(
+        people["sam"], "checking #a11y with @lee, see INC0000045 https://example.org/x"
+    )
+    post_note(people["lee"], "reply", reply_to=note)
+    page = new_page(width)
+    sign_in(page, "ada")
+    for url in [
+        "/",
+        "/all",
+        "/tags/a11y",
+        "/u/lee",
+        f"/notes/{note.id}",
+        f"/notes/{note.id}/versions",
+        "/notifications",
+        "/admin/users",
+    ]:
+        page.goto(url)
+        assert axe_violations(page) == [], url
+    page.goto(f"/notes/{note.id}")
+    page.screenshot(path=str(live.instance_path) + f"/thread-{width}.png", full_page=True)
+    page.context.clear_cookies()
+    page.goto("/login")
+    assert axe_violations(page) == []

@@ -1,0 +1,174 @@
+"""Fixtures: the app on a real SQLite file and on a real PostgreSQL server, HTTP clients, factories.
+
+Every test that asks for `app` (or anything built on it) runs twice: once on SQLite, once
+on PostgreSQL. The schema is built by the Alembic migrations, as in production.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db, limiter
+from tests import pg_server
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[pg_server.PostgresServer]:
+    server = pg_server.start()
+    yield server
+    server.stop()
+
+
+def build_app(url: str, instance_dir, **overrides) -> Flask:
+    from flask_migrate import upgrade
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "I2I_INSTANCE_DIR": str(instance_dir),
+            "SECRET_KEY": "test-secret",
+            "I2I_LOGIN_RATE_LIMIT": "5 per minute",
+            **overrides,
+        }
+    )
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request, tmp_path_factory) -> Flask:
+    instance = tmp_path_factory.mktemp(f"instance-{request.param}")
+    if request.param == "sqlite":
+        url = f"sqlite:///{instance / 'i2i.sqlite'}"
+    else:
+        server = request.getfixturevalue("postgres")
+        server.psql("CREATE DATABASE i2i_test")
+        url = server.url("i2i_test")
+    return build_app(url, instance)
+
+
+def wipe(app: Flask) -> None:
+    """Empty every table (faster than rebuilding the schema for each test)."""
+    with app.app_context():
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(text(f"DELETE FROM {table}"))
+        limiter.reset()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[Flask]:
+    """A clean database and an application context for domain-level tests."""
+    wipe(app)
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+class Client:
+    """The Flask test client speaking HTTP like a browser: it carries the CSRF token.
+
+    Each request runs in an application context of its own, as in a server: nothing in
+    `g` (the signed-in user, the CSRF token) or in the database session leaks between the
+    test's own context and the request, or between two clients.
+    """
+
+    def __init__(self, flask_client: FlaskClient) -> None:
+        self.http = flask_client
+        self.token: str | None = None
+
+    def open(self, *args, **kwargs):
+        db.session.commit()  # end the test's read snapshot so it sees what the request writes
+        outer = _cv_app.set(None)
+        try:
+            return self.http.open(*args, **kwargs)
+        finally:
+            _cv_app.reset(outer)
+
+    def get(self, url: str, *, htmx: bool = False, **kwargs):
+        headers = kwargs.pop("headers", {}) | ({"HX-Request": "true"} if htmx else {})
+        response = self.open(url, method="GET", headers=headers, **kwargs)
+        self._remember_token(response)
+        return response
+
+    def post(
+        self, url: str, data: dict | None = None, *, htmx: bool = False, csrf: bool = True, **kwargs
+    ):
+        if csrf and self.token is None:
+            self.get("/login")
+        headers = kwargs.pop("headers", {})
+        if htmx:
+            headers |= {"HX-Request": "true"}
+        data = dict(data or {})
+        if csrf:
+            if htmx:
+                headers["X-CSRFToken"] = self.token
+            else:
+                data.setdefault("csrf_token", self.token)
+        response = self.open(url, method="POST", data=data, headers=headers, **kwargs)
+        self._remember_token(response)
+        return response
+
+    def login(self, username: str, password: str = "correct horse battery"):
+        response = self.post("/login", {"username": username, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        self.token = None
+        self.get("/")
+        return response
+
+    def _remember_token(self, response) -> None:
+        if response.mimetype == "text/html":
+            match = CSRF_INPUT.search(response.get_data(as_text=True))
+            if match:
+                self.token = match.group(1) or match.group(2)
+
+
+@pytest.fixture
+def client(ctx: Flask) -> Client:
+    return Client(ctx.test_client())
+
+
+@pytest.fixture
+def other_client(ctx: Flask) -> Client:
+    return Client(ctx.test_client())
+
+
+@pytest.fixture
+def make_user(ctx):
+    from app import accounts
+
+    def make(
+        username: str = "sam",
+        role: str = "responder",
+        password: str = "correct horse battery",
+        **kwargs,
+    ):
+        return accounts.create_user(username, role=role, password=password, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def post(ctx):
+    from app.notes import post_note
+
+    return post_note
