@@ -11,14 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
-from sqlalchemy import Select, func, select, tuple_, union_all
+from sqlalchemy import Integer, Select, bindparam, func, select, tuple_, union_all
 from sqlalchemy.orm import selectinload
 
 from app import follows
 from app.errors import Refused
 from app.extensions import db
-from app.models import Mention, Note, NoteTag, User, utcnow
+from app.models import Mention, Note, NoteTag, User, UTCDateTime, utcnow
 from app.visibility import visible_notes_clause
 
 # SQLite allows 500 terms in one compound SELECT; stay well below it.
@@ -69,8 +70,44 @@ class Page:
     newest: Cursor | None  # the top of this page, for polling for newer notes
 
 
-def _sources(feed: Feed, viewer: User) -> list[tuple[Select, tuple]]:
-    visible = visible_notes_clause(viewer)
+@dataclass(frozen=True)
+class _Shape:
+    """What a feed query looks like, without its values: equal shapes share one statement."""
+
+    authors: int  # per-author sources; -1: every author (the "all" feed)
+    tags: int  # per-tag sources
+    mentions: bool
+    wide: bool  # too many authors for one source each: one IN (...) source instead
+    direction: str  # "top", "before" or "after"
+
+
+def _plan(feed: Feed, viewer: User, direction: str) -> tuple[_Shape, dict[str, object]]:
+    """The statement shape and the parameter values for `feed` as `viewer` sees it."""
+    params: dict[str, object] = {"viewer_id": viewer.id}
+    if feed.kind == "all":
+        return _Shape(-1, 0, False, False, direction), params
+    if feed.kind == "user":
+        return _Shape(1, 0, False, False, direction), params | {"a0": feed.subject_id}
+    if feed.kind == "tag":
+        return _Shape(0, 1, False, False, direction), params | {"t0": feed.subject_id}
+    if feed.kind != "home":
+        raise ValueError(f"unknown feed {feed.kind!r}")
+    authors = [viewer.id, *follows.followed_ids(viewer, "user")]
+    tag_ids = follows.followed_ids(viewer, "tag")[:MAX_SOURCES]
+    params |= {f"t{i}": tag_id for i, tag_id in enumerate(tag_ids)}
+    if len(authors) + len(tag_ids) > MAX_SOURCES:  # very wide follow lists: one broader scan
+        return _Shape(1, len(tag_ids), True, True, direction), params | {"authors": authors}
+    params |= {f"a{i}": author for i, author in enumerate(authors)}
+    return _Shape(len(authors), len(tag_ids), True, False, direction), params
+
+
+def _id(name: str):
+    return bindparam(name, type_=Integer())
+
+
+def _sources(shape: _Shape) -> list[tuple[Select, tuple]]:
+    """Each source of a feed of this shape, with bind parameters where values go."""
+    visible = visible_notes_clause(None)
 
     def by_author(*where):
         query = select(Note.id.label("id"), Note.sort_at.label("sort_at")).where(visible, *where)
@@ -84,48 +121,66 @@ def _sources(feed: Feed, viewer: User) -> list[tuple[Select, tuple]]:
         )
         return query, (table.sort_at, table.note_id)
 
-    if feed.kind == "all":
-        return [by_author()]
-    if feed.kind == "user":
-        return [by_author(Note.author_id == feed.subject_id)]
-    if feed.kind == "tag":
-        return [by_index(NoteTag, NoteTag.tag_id == feed.subject_id)]
-    if feed.kind == "home":
-        authors = [viewer.id, *follows.followed_ids(viewer, "user")]
-        tag_ids = follows.followed_ids(viewer, "tag")
-        sources = [by_author(Note.author_id == a) for a in authors]
-        sources += [by_index(NoteTag, NoteTag.tag_id == t) for t in tag_ids]
-        sources.append(by_index(Mention, Mention.user_id == viewer.id))
-        if len(sources) > MAX_SOURCES:  # very wide follow lists: one broader scan instead
-            return [by_author(Note.author_id.in_(authors))] + sources[len(authors) :][:MAX_SOURCES]
-        return sources
-    raise ValueError(f"unknown feed {feed.kind!r}")
+    if shape.authors == -1:
+        sources = [by_author()]
+    elif shape.wide:
+        sources = [
+            by_author(Note.author_id.in_(bindparam("authors", expanding=True, type_=Integer())))
+        ]
+    else:
+        sources = [by_author(Note.author_id == _id(f"a{i}")) for i in range(shape.authors)]
+    sources += [by_index(NoteTag, NoteTag.tag_id == _id(f"t{i}")) for i in range(shape.tags)]
+    if shape.mentions:
+        sources.append(by_index(Mention, Mention.user_id == _id("viewer_id")))
+    return sources
+
+
+def _cut(source: tuple[Select, tuple], direction: str) -> Select:
+    """One source cut to a page on its own index: keyset condition, order, limit."""
+    query, (sort_col, id_col) = source
+    cursor = tuple_(bindparam("cursor_at", type_=UTCDateTime()), _id("cursor_id"))
+    if direction == "before":
+        query = query.where(tuple_(sort_col, id_col) < cursor)
+    if direction == "after":
+        query = query.where(tuple_(sort_col, id_col) > cursor)
+    order = (
+        (sort_col.asc(), id_col.asc()) if direction == "after" else (sort_col.desc(), id_col.desc())
+    )
+    return query.order_by(*order).limit(bindparam("limit", type_=Integer()))
+
+
+@lru_cache(maxsize=512)
+def _statement(shape: _Shape) -> Select:
+    """Built once per shape: SQLAlchemy then reuses its compiled form on every request."""
+    parts = [_cut(source, shape.direction) for source in _sources(shape)]
+    if len(parts) == 1:
+        return parts[0]
+    merged = union_all(*(select(part.subquery()) for part in parts)).subquery()
+    ascending = shape.direction == "after"
+    order = (
+        (merged.c.sort_at.asc(), merged.c.id.asc())
+        if ascending
+        else (merged.c.sort_at.desc(), merged.c.id.desc())
+    )
+    return (
+        select(merged.c.id, merged.c.sort_at)
+        .distinct()
+        .order_by(*order)
+        .limit(bindparam("limit", type_=Integer()))
+    )
 
 
 def _candidates(
     feed: Feed, viewer: User, *, before: Cursor | None, after: Cursor | None, limit: int
 ) -> list[tuple[int, datetime]]:
     """(note id, sort_at) of up to `limit` notes, newest first (oldest first when `after`)."""
-    parts = []
-    for query, (sort_col, id_col) in _sources(feed, viewer):
-        if before is not None:
-            query = query.where(tuple_(sort_col, id_col) < tuple_(before.sort_at, before.note_id))
-        if after is not None:
-            query = query.where(tuple_(sort_col, id_col) > tuple_(after.sort_at, after.note_id))
-        order = (sort_col.asc(), id_col.asc()) if after else (sort_col.desc(), id_col.desc())
-        parts.append(query.order_by(*order).limit(limit))
-    if len(parts) == 1:
-        rows = db.session.execute(parts[0]).all()
-        return [(row.id, row.sort_at) for row in rows]
-    merged = union_all(*(select(part.subquery()) for part in parts)).subquery()
-    direction = (
-        (merged.c.sort_at.asc(), merged.c.id.asc())
-        if after
-        else (merged.c.sort_at.desc(), merged.c.id.desc())
-    )
-    rows = db.session.execute(
-        select(merged.c.id, merged.c.sort_at).distinct().order_by(*direction).limit(limit)
-    ).all()
+    cursor = before or after
+    direction = "before" if before else "after" if after else "top"
+    shape, params = _plan(feed, viewer, direction)
+    params["limit"] = limit
+    if cursor is not None:
+        params |= {"cursor_at": cursor.sort_at, "cursor_id": cursor.note_id}
+    rows = db.session.execute(_statement(shape), params).all()
     return [(row.id, row.sort_at) for row in rows]
 
 

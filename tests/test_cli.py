@@ -1,0 +1,81 @@
+"""The `i2i` console script, run as a newcomer or a script would run it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+I2I = Path(sys.executable).parent / "i2i"
+
+
+@pytest.fixture
+def i2i(tmp_path):
+    env = os.environ | {"I2I_INSTANCE_DIR": str(tmp_path), "DATABASE_URL": ""}
+    env.pop("DATABASE_URL")
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(I2I), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=120,
+        )
+
+    assert run("db", "upgrade").returncode == 0
+    return run
+
+
+def test_users_create_reads_the_password_from_stdin(i2i):
+    result = i2i(
+        "users",
+        "create",
+        "maria",
+        "--role",
+        "manager",
+        "--display-name",
+        "Maria M",
+        stdin="a long password\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "created @maria (manager)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["users", "create", "Bad Name"], "2–30 characters"),
+        (["users", "create", "x"], "2–30 characters"),
+        (["users", "create", "okname", "--role", "boss"], "Unknown role 'boss'"),
+    ],
+)
+def test_users_create_refuses_invalid_input_with_one_line(i2i, args, message):
+    result = i2i(*args, stdin="a long password\n")
+    assert result.returncode != 0
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_users_create_refuses_a_duplicate(i2i):
+    assert i2i("users", "create", "sam", stdin="a long password\n").returncode == 0
+    result = i2i("users", "create", "sam", stdin="another password\n")
+    assert result.returncode == 1 and result.stderr.strip() == "i2i: The username 'sam' is taken."
+
+
+def test_users_create_refuses_a_short_password(i2i):
+    result = i2i("users", "create", "sam", stdin="short\n")
+    assert result.returncode == 1 and "at least 8 characters" in result.stderr
+
+
+def test_demo_builds_people_and_notes_once(i2i):
+    first = i2i("demo", "--notes", "60", "--seed", "3", "--days", "5")
+    assert first.returncode == 0, first.stderr
+    assert "10 people, 60 notes over 5 days" in first.stdout
+    again = i2i("demo", "--notes", "60")
+    assert again.returncode == 0 and "already built" in again.stdout
