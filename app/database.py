@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from app.extensions import db
@@ -66,3 +67,25 @@ def starts_with(column, prefix: str):
     """`column LIKE 'prefix%'` with the prefix's own % and _ taken literally."""
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column.like(escaped + "%", escape="\\")
+
+
+def _insert(model):
+    """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL both do)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
+def insert_ignoring_duplicates(model, rows: list[dict]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
+    if rows:
+        db.session.execute(_insert(model).on_conflict_do_nothing(), rows)
+
+
+def add_to_counter(model, key: dict, column: str, delta: int) -> None:
+    """Insert the row `key` with `column` = delta, or add delta to it: one atomic statement."""
+    statement = _insert(model).values(**key, **{column: delta})
+    statement = statement.on_conflict_do_update(
+        index_elements=list(key), set_={column: getattr(model, column) + delta}
+    )
+    db.session.execute(statement)

@@ -1,9 +1,11 @@
 """Feeds: which notes a timeline shows, newest first, with keyset pagination.
 
-Every feed is the merge of a few *sources*, each an index range: notes by an author,
-notes carrying a tag, notes mentioning someone. Each source is cut to one page on its own
-index before the merge, so a page costs about (sources × page size) index reads however
-many notes the database holds. Visibility is applied inside each source.
+A feed reads index ranges: notes by time (all), by author (a person), by tag (a tag).
+Home merges the viewer's delivered timeline entries (people they follow, their own
+notes, mentions; filled on write by `timelines`) with one range per followed tag. Each
+range is cut to a page on its own index before the merge, so a page costs about
+(ranges × page size) index reads however many notes the database holds. Visibility is
+applied in the same query.
 """
 
 from __future__ import annotations
@@ -14,17 +16,16 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from sqlalchemy import Integer, Select, bindparam, func, select, tuple_, union_all
-from sqlalchemy.orm import selectinload
 
 from app import follows
 from app.errors import Refused
 from app.extensions import db
-from app.models import Mention, Note, NoteTag, User, UTCDateTime, utcnow
+from app.models import Note, NoteTag, TimelineEntry, User, UTCDateTime, utcnow
 from app.visibility import visible_notes_clause
 
-# SQLite allows 500 terms in one compound SELECT; stay well below it.
-MAX_SOURCES = 200
 NEW_NOTES_CAP = 99
+# Followed tags merged into the home feed on read (SQLite allows 500 terms in a UNION).
+MAX_FOLLOWED_TAGS = 200
 CURSOR = re.compile(r"(\d{1,17})_(\d{1,18})")
 
 
@@ -70,104 +71,62 @@ class Page:
     newest: Cursor | None  # the top of this page, for polling for newer notes
 
 
-@dataclass(frozen=True)
-class _Shape:
-    """What a feed query looks like, without its values: equal shapes share one statement."""
-
-    authors: int  # per-author sources; -1: every author (the "all" feed)
-    tags: int  # per-tag sources
-    mentions: bool
-    wide: bool  # too many authors for one source each: one IN (...) source instead
-    direction: str  # "top", "before" or "after"
-
-
-def _plan(feed: Feed, viewer: User, direction: str) -> tuple[_Shape, dict[str, object]]:
-    """The statement shape and the parameter values for `feed` as `viewer` sees it."""
-    params: dict[str, object] = {"viewer_id": viewer.id}
-    if feed.kind == "all":
-        return _Shape(-1, 0, False, False, direction), params
-    if feed.kind == "user":
-        return _Shape(1, 0, False, False, direction), params | {"a0": feed.subject_id}
-    if feed.kind == "tag":
-        return _Shape(0, 1, False, False, direction), params | {"t0": feed.subject_id}
-    if feed.kind != "home":
-        raise ValueError(f"unknown feed {feed.kind!r}")
-    authors = [viewer.id, *follows.followed_ids(viewer, "user")]
-    tag_ids = follows.followed_ids(viewer, "tag")[:MAX_SOURCES]
-    params |= {f"t{i}": tag_id for i, tag_id in enumerate(tag_ids)}
-    if len(authors) + len(tag_ids) > MAX_SOURCES:  # very wide follow lists: one broader scan
-        return _Shape(1, len(tag_ids), True, True, direction), params | {"authors": authors}
-    params |= {f"a{i}": author for i, author in enumerate(authors)}
-    return _Shape(len(authors), len(tag_ids), True, False, direction), params
-
-
 def _id(name: str):
     return bindparam(name, type_=Integer())
 
 
-def _sources(shape: _Shape) -> list[tuple[Select, tuple]]:
-    """Each source of a feed of this shape, with bind parameters where values go."""
+def _range(kind: str, param: str) -> tuple[Select, tuple]:
+    """One index range of notes, with a bind parameter for its subject."""
     visible = visible_notes_clause(None)
-
-    def by_author(*where):
-        query = select(Note.id.label("id"), Note.sort_at.label("sort_at")).where(visible, *where)
+    if kind in ("all", "user"):
+        query = select(Note.id.label("id"), Note.sort_at.label("sort_at")).where(visible)
+        if kind == "user":
+            query = query.where(Note.author_id == _id(param))
         return query, (Note.sort_at, Note.id)
-
-    def by_index(table, *where):
-        query = (
-            select(table.note_id.label("id"), table.sort_at.label("sort_at"))
-            .join(Note, Note.id == table.note_id)
-            .where(visible, *where)
-        )
-        return query, (table.sort_at, table.note_id)
-
-    if shape.authors == -1:
-        sources = [by_author()]
-    elif shape.wide:
-        sources = [
-            by_author(Note.author_id.in_(bindparam("authors", expanding=True, type_=Integer())))
-        ]
-    else:
-        sources = [by_author(Note.author_id == _id(f"a{i}")) for i in range(shape.authors)]
-    sources += [by_index(NoteTag, NoteTag.tag_id == _id(f"t{i}")) for i in range(shape.tags)]
-    if shape.mentions:
-        sources.append(by_index(Mention, Mention.user_id == _id("viewer_id")))
-    return sources
+    table, column = {
+        "tag": (NoteTag, NoteTag.tag_id),
+        "timeline": (TimelineEntry, TimelineEntry.user_id),
+    }[kind]
+    query = (
+        select(table.note_id.label("id"), table.sort_at.label("sort_at"))
+        .join(Note, Note.id == table.note_id)
+        .where(visible, column == _id(param))
+    )
+    return query, (table.sort_at, table.note_id)
 
 
 def _cut(source: tuple[Select, tuple], direction: str) -> Select:
-    """One source cut to a page on its own index: keyset condition, order, limit."""
+    """A range cut to one page on its own index: keyset condition, order, limit."""
     query, (sort_col, id_col) = source
     cursor = tuple_(bindparam("cursor_at", type_=UTCDateTime()), _id("cursor_id"))
     if direction == "before":
         query = query.where(tuple_(sort_col, id_col) < cursor)
     if direction == "after":
         query = query.where(tuple_(sort_col, id_col) > cursor)
-    order = (
-        (sort_col.asc(), id_col.asc()) if direction == "after" else (sort_col.desc(), id_col.desc())
-    )
-    return query.order_by(*order).limit(bindparam("limit", type_=Integer()))
+    ascending = direction == "after"
+    order = (sort_col.asc(), id_col.asc()) if ascending else (sort_col.desc(), id_col.desc())
+    return query.order_by(*order).limit(_id("limit"))
 
 
-@lru_cache(maxsize=512)
-def _statement(shape: _Shape) -> Select:
-    """Built once per shape: SQLAlchemy then reuses its compiled form on every request."""
-    parts = [_cut(source, shape.direction) for source in _sources(shape)]
+@lru_cache(maxsize=256)
+def _statement(kind: str, direction: str, tags: int = 0) -> Select:
+    """A page of a feed kind (home: with `tags` followed tags). Built once per shape, so
+    SQLAlchemy reuses its compiled form on every request."""
+    if kind != "home":
+        return _cut(_range(kind, "subject_id"), direction)
+    ranges = [_range("timeline", "viewer_id")] + [_range("tag", f"t{i}") for i in range(tags)]
+    parts = [_cut(r, direction) for r in ranges]
     if len(parts) == 1:
         return parts[0]
     merged = union_all(*(select(part.subquery()) for part in parts)).subquery()
-    ascending = shape.direction == "after"
+    ascending = direction == "after"
     order = (
         (merged.c.sort_at.asc(), merged.c.id.asc())
         if ascending
         else (merged.c.sort_at.desc(), merged.c.id.desc())
     )
-    return (
-        select(merged.c.id, merged.c.sort_at)
-        .distinct()
-        .order_by(*order)
-        .limit(bindparam("limit", type_=Integer()))
-    )
+    query = select(merged.c.id, merged.c.sort_at).distinct().order_by(*order)
+    return query.limit(_id("limit"))
 
 
 def _candidates(
@@ -176,21 +135,28 @@ def _candidates(
     """(note id, sort_at) of up to `limit` notes, newest first (oldest first when `after`)."""
     cursor = before or after
     direction = "before" if before else "after" if after else "top"
-    shape, params = _plan(feed, viewer, direction)
-    params["limit"] = limit
+    params: dict[str, object] = {
+        "subject_id": feed.subject_id,
+        "viewer_id": viewer.id,
+        "limit": limit,
+    }
+    tags: list[int] = []
+    if feed.kind == "home":
+        tags = follows.followed_ids(viewer, "tag")[:MAX_FOLLOWED_TAGS]
+        params |= {f"t{i}": tag_id for i, tag_id in enumerate(tags)}
     if cursor is not None:
         params |= {"cursor_at": cursor.sort_at, "cursor_id": cursor.note_id}
-    rows = db.session.execute(_statement(shape), params).all()
+    rows = db.session.execute(_statement(feed.kind, direction, len(tags)), params).all()
     return [(row.id, row.sort_at) for row in rows]
+
+
+_NOTES_BY_ID = select(Note).where(Note.id.in_(bindparam("ids", expanding=True)))
 
 
 def _load(ids: list[int]) -> list[Note]:
     if not ids:
         return []
-    notes = db.session.scalars(
-        select(Note).where(Note.id.in_(ids)).options(selectinload(Note.reply_to))
-    ).all()
-    by_id = {note.id: note for note in notes}
+    by_id = {note.id: note for note in db.session.scalars(_NOTES_BY_ID, {"ids": ids})}
     return [by_id[i] for i in ids if i in by_id]
 
 

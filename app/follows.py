@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
+from app import timelines
 from app.database import write_transaction
 from app.errors import Refused
 from app.extensions import db
@@ -20,6 +21,7 @@ def follow(user: User, target_type: str, target_id: int) -> None:
             db.session.add(
                 Follow(follower_id=user.id, target_type=target_type, target_id=target_id)
             )
+            timelines.backfill(user, target_type, target_id)
 
 
 def unfollow(user: User, target_type: str, target_id: int) -> None:
@@ -31,6 +33,7 @@ def unfollow(user: User, target_type: str, target_id: int) -> None:
                 Follow.target_id == target_id,
             )
         )
+        timelines.rebuild(user)
 
 
 def is_following(user: User, target_type: str, target_id: int) -> bool:
@@ -46,11 +49,13 @@ def is_following(user: User, target_type: str, target_id: int) -> bool:
     )
 
 
+# Read on every home-feed view: built once, so only the values change per call.
+_FOLLOWED = (
+    select(Follow.target_id)
+    .where(Follow.follower_id == bindparam("user_id"), Follow.target_type == bindparam("kind"))
+    .order_by(Follow.target_id)
+)
+
+
 def followed_ids(user: User, target_type: str) -> list[int]:
-    return list(
-        db.session.scalars(
-            select(Follow.target_id)
-            .where(Follow.follower_id == user.id, Follow.target_type == target_type)
-            .order_by(Follow.target_id)
-        )
-    )
+    return list(db.session.scalars(_FOLLOWED, {"user_id": user.id, "kind": target_type}))

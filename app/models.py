@@ -59,6 +59,9 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20), default="responder")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Unread notifications on notes this person may see, kept by `notifications` so that
+    # the header's badge costs no query (the user row is loaded for every request anyway).
+    unread_count: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="role_known"),)
 
@@ -91,7 +94,7 @@ class Note(db.Model):
     reply_to: Mapped[Note | None] = relationship(
         remote_side=[id], foreign_keys=[reply_to_id], lazy="select"
     )
-    mentions: Mapped[list[Mention]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+    mentions: Mapped[list[Mention]] = relationship(cascade="all, delete-orphan")
     versions: Mapped[list[NoteVersion]] = relationship(
         back_populates="note", order_by="NoteVersion.version", cascade="all, delete-orphan"
     )
@@ -139,9 +142,12 @@ class Hashtag(db.Model):
     first_note_id: Mapped[int | None] = mapped_column(ForeignKey("notes.id"))
     first_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     first_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # People-weighted recency for autocomplete; refreshed as notes are posted.
+    # Recency for autocomplete; refreshed as notes are posted.
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    use_count: Mapped[int] = mapped_column(Integer, default=0)
+    use_count: Mapped[int] = mapped_column(Integer, default=0)  # notes written with this spelling
+    # On a canonical tag: its notes visible to everyone, kept current as notes come and go
+    # (the tag page must not count a popular tag's notes on every view).
+    note_count: Mapped[int] = mapped_column(Integer, default=0)
 
     canonical: Mapped[Hashtag | None] = relationship(remote_side=[id], foreign_keys=[canonical_id])
     first_user: Mapped[User | None] = relationship(foreign_keys=[first_user_id])
@@ -167,20 +173,54 @@ class TagSpelling(db.Model):
 
 
 class NoteTag(db.Model):
-    """A tag in a note: `hashtag_id` as written (kept for history), `tag_id` its canonical tag."""
+    """A note carries a canonical tag (`tag_id`), written as `hashtag_id` (kept for history).
+
+    One row per note and canonical tag: after #pwreset becomes an alias of #password_reset,
+    a note that had both is listed once under #password_reset.
+    """
 
     __tablename__ = "note_tags"
 
     note_id: Mapped[int] = mapped_column(
         ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True
     )
-    hashtag_id: Mapped[int] = mapped_column(ForeignKey("hashtags.id"), primary_key=True)
-    tag_id: Mapped[int] = mapped_column(ForeignKey("hashtags.id"))
+    tag_id: Mapped[int] = mapped_column(ForeignKey("hashtags.id"), primary_key=True)
+    hashtag_id: Mapped[int] = mapped_column(ForeignKey("hashtags.id"))
     sort_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         Index("ix_note_tags_feed", "tag_id", "sort_at", "note_id"),
         Index("ix_note_tags_hashtag", "hashtag_id"),
+    )
+
+
+class TagAuthor(db.Model):
+    """How many visible notes a person wrote with a canonical tag: the tag page's people count."""
+
+    __tablename__ = "tag_authors"
+
+    tag_id: Mapped[int] = mapped_column(ForeignKey("hashtags.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    note_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TimelineEntry(db.Model):
+    """A note delivered to someone's home feed (fan-out on write; rebuilt from follows).
+
+    Derived data: `timelines.rebuild()` recreates it from notes, follows and mentions.
+    """
+
+    __tablename__ = "timeline_entries"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    note_id: Mapped[int] = mapped_column(
+        ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True
+    )
+    sort_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_timeline_entries_feed", "user_id", "sort_at", "note_id"),
+        Index("ix_timeline_entries_note", "note_id"),
     )
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
-from app import notifications, tags
+from app import notifications, tags, timelines
 from app.accounts import users_named
 from app.database import write_transaction
 from app.errors import Forbidden, NotFound, Refused
@@ -79,6 +79,7 @@ def post_note(
         db.session.flush()
         db.session.add(NoteVersion(note_id=note.id, version=1, text=text, written_at=now))
         _derive(note, author)
+        timelines.deliver(note)
         if reply_to is not None:
             db.session.execute(
                 update(Note).where(Note.id == reply_to.id).values(reply_count=Note.reply_count + 1)
@@ -129,6 +130,7 @@ def edit_note(actor: User, note: Note, text: str) -> Note:
         db.session.flush()
         db.session.expire(note, ["mentions", "versions"])
         _derive(note, actor, already_mentioned=before)
+        timelines.deliver(note, again=True)
     return note
 
 
@@ -139,7 +141,10 @@ def retract_note(actor: User, note: Note) -> None:
     if note.is_retracted:
         return
     with write_transaction():
+        tags.uncount_note(note)
         note.retracted_at, note.retracted_by_id = utcnow(), actor.id
+        db.session.flush()
+        notifications.recount(notifications.notified_about(note))
 
 
 def replies(note: Note, viewer: User | None) -> list[Note]:

@@ -23,6 +23,9 @@ def notify(user: User, kind: str, note: Note, actor: User) -> None:
     )
     if exists is None:
         db.session.add(Notification(user_id=user.id, kind=kind, note_id=note.id, actor_id=actor.id))
+        db.session.execute(
+            update(User).where(User.id == user.id).values(unread_count=User.unread_count + 1)
+        )
 
 
 def _visible(user: User):
@@ -34,8 +37,23 @@ def _visible(user: User):
 
 
 def unread_count(user: User) -> int:
-    query = _visible(user).where(Notification.read_at.is_(None))
-    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return user.unread_count or 0
+
+
+def recount(user_ids: list[int]) -> None:
+    """Count unread notifications afresh (after a note leaves some people's sight)."""
+    for user_id in user_ids:
+        query = _visible(db.session.get(User, user_id)).where(Notification.read_at.is_(None))
+        count = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        db.session.execute(update(User).where(User.id == user_id).values(unread_count=count))
+
+
+def notified_about(note: Note) -> list[int]:
+    """Who has an unread notification about `note`."""
+    query = select(Notification.user_id).where(
+        Notification.note_id == note.id, Notification.read_at.is_(None)
+    )
+    return sorted(set(db.session.scalars(query)))
 
 
 def inbox(user: User, limit: int = 50) -> list[Notification]:
@@ -52,3 +70,4 @@ def mark_read(user: User, notification_id: int | None = None) -> None:
         if notification_id is not None:
             query = query.where(Notification.id == notification_id)
         db.session.execute(query.values(read_at=utcnow()))
+        recount([user.id])

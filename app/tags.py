@@ -7,11 +7,17 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 
-from app.database import starts_with, write_transaction
+from app.database import (
+    add_to_counter,
+    insert_ignoring_duplicates,
+    starts_with,
+    write_transaction,
+)
 from app.errors import Forbidden, NotFound, Refused
 from app.extensions import db
-from app.models import Follow, Hashtag, Note, NoteTag, TagSpelling, User, utcnow
+from app.models import Follow, Hashtag, Note, NoteTag, TagAuthor, TagSpelling, User, utcnow
 from app.text import TagToken, is_valid_tag_name, normalize_tag, unique_hashtags
+from app.visibility import visible_notes_clause
 
 RECENT = timedelta(days=14)
 
@@ -35,9 +41,9 @@ def canonical(tag: Hashtag) -> Hashtag:
 
 
 def attach_tags(note: Note, tokens: list[TagToken] | None = None) -> list[Hashtag]:
-    """Link `note` to its tags (created on first use), recording spellings and first use."""
+    """Link `note` to its canonical tags (created on first use); count spellings and people."""
     tokens = unique_hashtags(note.text) if tokens is None else tokens
-    tags: list[Hashtag] = []
+    linked: dict[int, Hashtag] = {}
     for token in tokens:
         tag = db.session.scalar(select(Hashtag).where(Hashtag.key == token.key))
         if tag is None:
@@ -48,22 +54,42 @@ def attach_tags(note: Note, tokens: list[TagToken] | None = None) -> list[Hashta
                 first_user_id=note.author_id,
                 first_used_at=note.posted_at,
                 use_count=0,
+                note_count=0,
             )
             db.session.add(tag)
             db.session.flush()
         _count_spelling(tag, token.display, note.posted_at)
-        target = canonical(tag)
         tag.use_count += 1
+        target = canonical(tag)
         target.last_used_at = _latest(target.last_used_at, note.posted_at)
+        if target.id in linked:  # #pwreset and #password_reset in one note: listed once
+            continue
+        linked[target.id] = tag
         db.session.add(
             NoteTag(note_id=note.id, hashtag_id=tag.id, tag_id=target.id, sort_at=note.sort_at)
         )
-        tags.append(tag)
-    return tags
+        _count_note(target.id, note.author_id, +1)
+    return list(linked.values())
 
 
 def detach_tags(note: Note) -> None:
+    """Unlink a note from its tags (before an edit re-derives them)."""
+    if not note.is_retracted:
+        uncount_note(note)
     db.session.execute(delete(NoteTag).where(NoteTag.note_id == note.id))
+
+
+def uncount_note(note: Note) -> None:
+    """A note leaves the public counts of its tags (retracted, or about to be re-tagged)."""
+    for tag_id in db.session.scalars(select(NoteTag.tag_id).where(NoteTag.note_id == note.id)):
+        _count_note(tag_id, note.author_id, -1)
+
+
+def _count_note(tag_id: int, author_id: int, delta: int) -> None:
+    db.session.execute(
+        update(Hashtag).where(Hashtag.id == tag_id).values(note_count=Hashtag.note_count + delta)
+    )
+    add_to_counter(TagAuthor, {"tag_id": tag_id, "user_id": author_id}, "note_count", delta)
 
 
 def _count_spelling(tag: Hashtag, spelling: str, when: datetime) -> None:
@@ -101,13 +127,53 @@ def make_alias(actor: User, alias_name: str, target_name: str) -> Hashtag:
             update(Hashtag).where(Hashtag.id.in_(merged)).values(canonical_id=target.id)
         )
         alias.aliased_at, alias.aliased_by_id = utcnow(), actor.id
-        db.session.execute(
-            update(NoteTag).where(NoteTag.tag_id.in_(merged)).values(tag_id=target.id)
-        )
+        _merge_note_tags(merged, target.id)
         _move_follows(merged, target.id)
         target.last_used_at = _latest(target.last_used_at, alias.last_used_at)
+        _recount([*merged, target.id])
     db.session.refresh(alias)
     return alias
+
+
+def _merge_note_tags(from_ids: list[int], to_id: int) -> None:
+    """Relabel the notes of merged tags; a note that already has the target keeps one row."""
+    has_target = select(NoteTag.note_id).where(NoteTag.tag_id == to_id).scalar_subquery()
+    db.session.execute(
+        delete(NoteTag).where(NoteTag.tag_id.in_(from_ids), NoteTag.note_id.in_(has_target))
+    )
+    # Two merged aliases in one note: keep the row of the lowest tag id.
+    rows = db.session.execute(
+        select(NoteTag.note_id, NoteTag.tag_id)
+        .where(NoteTag.tag_id.in_(from_ids))
+        .order_by(NoteTag.note_id, NoteTag.tag_id)
+    ).all()
+    seen: set[int] = set()
+    for note_id, tag_id in rows:
+        if note_id in seen:
+            db.session.execute(
+                delete(NoteTag).where(NoteTag.note_id == note_id, NoteTag.tag_id == tag_id)
+            )
+        seen.add(note_id)
+    db.session.execute(update(NoteTag).where(NoteTag.tag_id.in_(from_ids)).values(tag_id=to_id))
+
+
+def _recount(tag_ids: list[int]) -> None:
+    """Count the public notes and people of these tags afresh (after an alias merge)."""
+    db.session.execute(delete(TagAuthor).where(TagAuthor.tag_id.in_(tag_ids)))
+    per_author = (
+        select(NoteTag.tag_id, Note.author_id, func.count())
+        .join(Note, Note.id == NoteTag.note_id)
+        .where(NoteTag.tag_id.in_(tag_ids), visible_notes_clause(None))
+        .group_by(NoteTag.tag_id, Note.author_id)
+    )
+    totals = dict.fromkeys(tag_ids, 0)
+    rows = []
+    for tag_id, author_id, count in db.session.execute(per_author):
+        rows.append({"tag_id": tag_id, "user_id": author_id, "note_count": count})
+        totals[tag_id] += count
+    insert_ignoring_duplicates(TagAuthor, rows)
+    for tag_id, total in totals.items():
+        db.session.execute(update(Hashtag).where(Hashtag.id == tag_id).values(note_count=total))
 
 
 def _latest(*times: datetime | None) -> datetime | None:
@@ -116,7 +182,7 @@ def _latest(*times: datetime | None) -> datetime | None:
 
 
 def _new_tag(name: str) -> Hashtag:
-    tag = Hashtag(key=normalize_tag(name), display=name, use_count=0)
+    tag = Hashtag(key=normalize_tag(name), display=name, use_count=0, note_count=0)
     db.session.add(tag)
     db.session.flush()
     return tag
@@ -153,43 +219,33 @@ class TagProfile:
     tag: Hashtag
     note_count: int
     people_count: int
-    first_note: Note | None
+    first_use: Hashtag  # the tag (or alias) used first: its first note, author and time
     spellings: list[TagSpelling]
     aliases: list[Hashtag]
 
 
-def tag_profile(tag: Hashtag, visible) -> TagProfile:
-    """Everything the tag page shows above the feed; `visible` is the visibility clause."""
+def tag_profile(tag: Hashtag) -> TagProfile:
+    """Everything the tag page shows above the feed, read from kept counts (no scan)."""
     tag = canonical(tag)
-    member_ids = [
-        tag.id,
-        *db.session.scalars(select(Hashtag.id).where(Hashtag.canonical_id == tag.id)),
-    ]
-    counts = db.session.execute(
-        select(func.count(Note.id), func.count(func.distinct(Note.author_id)))
-        .join(NoteTag, NoteTag.note_id == Note.id)
-        .where(NoteTag.tag_id == tag.id, visible)
-    ).one()
-    first_note = db.session.scalar(
-        select(Note)
-        .join(NoteTag, NoteTag.note_id == Note.id)
-        .where(NoteTag.hashtag_id.in_(member_ids), visible)
-        .order_by(Note.posted_at, Note.id)
-        .limit(1)
-    )
-    spellings = list(
-        db.session.scalars(
-            select(TagSpelling)
-            .where(TagSpelling.hashtag_id.in_(member_ids))
-            .order_by(TagSpelling.use_count.desc(), TagSpelling.spelling)
-        )
-    )
     aliases = list(
         db.session.scalars(
             select(Hashtag).where(Hashtag.canonical_id == tag.id).order_by(Hashtag.aliased_at)
         )
     )
-    return TagProfile(tag, counts[0], counts[1], first_note, spellings, aliases)
+    members = [tag, *aliases]
+    people = db.session.scalar(
+        select(func.count()).where(TagAuthor.tag_id == tag.id, TagAuthor.note_count > 0)
+    )
+    spellings = list(
+        db.session.scalars(
+            select(TagSpelling)
+            .where(TagSpelling.hashtag_id.in_([m.id for m in members]))
+            .order_by(TagSpelling.use_count.desc(), TagSpelling.spelling)
+        )
+    )
+    used = [m for m in members if m.first_used_at is not None]
+    first_use = min(used, key=lambda m: m.first_used_at) if used else tag
+    return TagProfile(tag, tag.note_count, people or 0, first_use, spellings, aliases)
 
 
 def suggest_tags(prefix: str, limit: int = 8) -> list[Hashtag]:

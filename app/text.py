@@ -52,25 +52,26 @@ def normalize_tag(name: str) -> str:
 
     `lower()` rather than `casefold()`: casefold turns ß into ss, which would merge tags
     German speakers keep apart. Only Latin letters lose their diacritics (BLÅHAJ → blahaj);
-    marks on other scripts (Devanagari vowel signs) carry meaning and stay.
+    marks on other scripts (Devanagari vowel signs) carry meaning and stay. The steps
+    repeat until nothing changes, so a key is always its own key.
     """
-    text = unicodedata.normalize("NFKC", name).lower()
-    decomposed = unicodedata.normalize("NFD", text)
+    text = name
+    for _ in range(8):  # reaches a fixed point in one or two passes in practice
+        again = _normalize_once(text)
+        if again == text:
+            break
+        text = again
+    return text
+
+
+def _normalize_once(text: str) -> str:
+    text = NOT_KEY.sub("", unicodedata.normalize("NFKC", text).lower())
     kept: list[str] = []
-    for char in decomposed:
+    for char in unicodedata.normalize("NFD", text):
         if unicodedata.category(char).startswith("M") and kept and LATIN.match(kept[-1]):
             continue
         kept.append(char)
-    text = unicodedata.normalize("NFC", "".join(kept))
-    text = NOT_KEY.sub("", text)
-    # NFC after removal can create new compositions; one more pass reaches a fixed point.
-    return text if text == _renormalize(text) else normalize_tag(text)
-
-
-def _renormalize(text: str) -> str:
-    return NOT_KEY.sub(
-        "", unicodedata.normalize("NFC", unicodedata.normalize("NFKC", text).lower())
-    )
+    return unicodedata.normalize("NFC", "".join(kept))
 
 
 def _tag_tokens(text: str, start: int = 0, end: int | None = None) -> list[TagToken]:

@@ -54,7 +54,7 @@ def fill_sqlite(
     )
     tag_names = [f"tag{i:05d}" for i in range(1, tags + 1)]
     con.executemany(
-        "INSERT INTO hashtags (id, key, display, use_count) VALUES (?, ?, ?, 0)",
+        "INSERT INTO hashtags (id, key, display, use_count, note_count) VALUES (?, ?, ?, 0, 0)",
         [
             (
                 i,
@@ -110,10 +110,29 @@ def fill_sqlite(
         done = min(first + batch - 1, notes)
         rate = done / (time.perf_counter() - started)
         progress(f"  {done:>9,} notes written ({rate:,.0f}/s)")
+    progress("  counting tags and people...")
     con.execute(
         "UPDATE hashtags SET use_count = (SELECT count(*) FROM note_tags"
-        " WHERE note_tags.hashtag_id = hashtags.id),"
+        " WHERE note_tags.tag_id = hashtags.id),"
         " last_used_at = (SELECT max(sort_at) FROM note_tags WHERE tag_id = hashtags.id)"
+    )
+    con.execute("UPDATE hashtags SET note_count = use_count")
+    con.execute(
+        "INSERT INTO tag_authors (tag_id, user_id, note_count) SELECT nt.tag_id, n.author_id,"
+        " count(*) FROM note_tags nt JOIN notes n ON n.id = nt.note_id GROUP BY 1, 2"
+    )
+    # Who follows whom: each person follows 20 people and 5 tags (popular tags more often),
+    # so that posting fans out to a realistic audience. Their home feeds fill as notes arrive.
+    follows = set()
+    for user in range(1, users + 1):
+        for other in rng.sample(range(1, users + 1), 20):
+            if other != user:
+                follows.add((user, "user", other))
+        for tag in rng.choices(tag_ids, tag_weights, k=5):
+            follows.add((user, "tag", tag))
+    con.executemany(
+        "INSERT INTO follows (follower_id, target_type, target_id, created_at) VALUES (?, ?, ?, ?)",
+        [(*row, _sql_time(start)) for row in follows],
     )
     con.execute("COMMIT")
     con.execute("ANALYZE")

@@ -93,3 +93,52 @@ def test_a_broken_cursor_is_refused_with_a_message(bad):
 def test_cursor_round_trips():
     cursor = Cursor(at(7).replace(microsecond=123456), 42)
     assert Cursor.parse(str(cursor)) == cursor
+
+
+def test_unfollowing_removes_their_notes_from_home_but_keeps_own_and_mentions(make_user, post):
+    sam, lee = make_user("sam"), make_user("lee")
+    own = post(sam, "mine", posted_at=at(1))
+    mention = post(lee, "ping @sam", posted_at=at(2))
+    post(lee, "just lee", posted_at=at(3))
+    follows.follow(sam, "user", lee.id)
+    assert len(feeds.page(Feed("home"), sam).notes) == 3
+    follows.unfollow(sam, "user", lee.id)
+    assert ids(feeds.page(Feed("home"), sam)) == [mention.id, own.id]
+
+
+def test_rebuilt_timeline_equals_the_one_filled_on_write(make_user, post):
+    from app import timelines
+
+    sam, lee, kim = make_user("sam"), make_user("lee"), make_user("kim")
+    follows.follow(sam, "user", lee.id)
+    post(kim, "#dns first", posted_at=at(1))
+    follows.follow(sam, "tag", tags.get_tag("dns").id)
+    for i in range(5):
+        post(
+            lee if i % 2 else kim,
+            f"note {i} #dns @sam" if i == 3 else f"note {i}",
+            posted_at=at(10 + i),
+        )
+    before = ids(feeds.page(Feed("home"), sam))
+    timelines.rebuild(sam)
+    assert ids(feeds.page(Feed("home"), sam)) == before and len(before) == 3
+
+
+def test_edit_that_adds_a_followed_tag_delivers_the_note(make_user, post):
+    sam, lee = make_user("sam"), make_user("lee")
+    post(lee, "#dns exists")
+    follows.follow(sam, "tag", tags.get_tag("dns").id)
+    note = post(lee, "resolver down")
+    assert note.id not in ids(feeds.page(Feed("home"), sam))
+    notes.edit_note(lee, note, "resolver down #DNS")
+    assert note.id in ids(feeds.page(Feed("home"), sam))
+
+
+def test_home_feed_is_trimmed_to_its_newest_entries(make_user, post):
+    from app import timelines
+
+    sam = make_user("sam")
+    posted = [post(sam, f"n{i}", posted_at=at(i)) for i in range(12)]
+    timelines.trim(sam.id, keep=5)
+    assert ids(feeds.page(Feed("home"), sam)) == [n.id for n in reversed(posted[-5:])]
+    assert len(feeds.page(Feed("user", sam.id), sam).notes) == 12  # the notes themselves stay

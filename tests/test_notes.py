@@ -137,3 +137,19 @@ def test_retract_hides_but_keeps_the_note_for_audit(make_user, post):
 def test_get_note_of_unknown_id_is_not_found(make_user):
     with pytest.raises(NotFound):
         notes.get_note(424242, make_user())
+
+
+def test_unread_badge_counts_follow_notes_and_reads(make_user, post):
+    from app import notifications
+
+    sam, lee = make_user("sam"), make_user("lee")
+    post(lee, "hi @sam")
+    gone = post(lee, "again @sam")
+    db.session.refresh(sam)
+    assert notifications.unread_count(sam) == 2
+    notes.retract_note(lee, gone)
+    db.session.refresh(sam)
+    assert notifications.unread_count(sam) == 1
+    notifications.mark_read(sam)
+    db.session.refresh(sam)
+    assert notifications.unread_count(sam) == 0

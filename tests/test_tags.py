@@ -21,7 +21,7 @@ def test_first_use_and_spellings_are_recorded(make_user, post):
     assert (
         tag.display == "PwReset" and tag.first_note_id == first.id and tag.first_user_id == sam.id
     )
-    profile = tags.tag_profile(tag, db.true())
+    profile = tags.tag_profile(tag)
     assert {s.spelling: s.use_count for s in profile.spellings} == {
         "PwReset": 1,
         "pwreset": 1,
@@ -44,7 +44,7 @@ def test_alias_moves_counts_feeds_follows_and_autocomplete_to_the_canonical_tag(
     new = post(sam, "more #pwreset")
     assert new.id in [n.id for n in feeds.page(Feed("tag", target.id), sam).notes]
     assert [t.key for t in tags.suggest_tags("pw")] == ["password_reset"]
-    profile = tags.tag_profile(target, db.true())
+    profile = tags.tag_profile(target)
     assert [a.key for a in profile.aliases] == ["pwreset"] and profile.note_count == 3
 
 
@@ -96,3 +96,34 @@ def test_autocomplete_ranks_recently_used_tags_first(make_user, post):
 def test_autocomplete_treats_like_wildcards_literally(make_user, post):
     post(make_user(), "#a_b #axb")
     assert [t.key for t in tags.suggest_tags("a_")] == ["a_b"]
+
+
+def test_counts_follow_retractions_edits_and_aliases(make_user, post):
+    from app import notes
+
+    ada, sam, lee = make_user("ada", role="admin"), make_user("sam"), make_user("lee")
+    a = post(sam, "#pwreset one")
+    post(lee, "#pwreset two")
+    both = post(sam, "#pwreset and #password_reset in one note")
+    post(lee, "#password_reset three")
+    assert tags.tag_profile(tags.get_tag("pwreset")).note_count == 3
+    notes.retract_note(sam, a)
+    profile = tags.tag_profile(tags.get_tag("pwreset"))
+    assert (profile.note_count, profile.people_count) == (2, 2)
+    tags.make_alias(ada, "pwreset", "password_reset")
+    profile = tags.tag_profile(tags.get_tag("password_reset"))
+    assert (profile.note_count, profile.people_count) == (3, 2)  # `both` counted once
+    page = feeds.page(Feed("tag", profile.tag.id), sam)
+    assert [n.id for n in page.notes].count(both.id) == 1 and len(page.notes) == 3
+    notes.edit_note(sam, both, "no tags any more")
+    assert tags.tag_profile(tags.get_tag("password_reset")).note_count == 2
+
+
+def test_followers_of_the_target_see_the_aliases_notes_at_home(make_user, post):
+    ada, sam, lee = make_user("ada", role="admin"), make_user("sam"), make_user("lee")
+    old = post(lee, "#pwreset from before")
+    post(lee, "#password_reset")
+    follows.follow(sam, "tag", tags.get_tag("password_reset").id)
+    assert old.id not in [n.id for n in feeds.page(Feed("home"), sam).notes]
+    tags.make_alias(ada, "pwreset", "password_reset")
+    assert old.id in [n.id for n in feeds.page(Feed("home"), sam).notes]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, current_app, url_for
+from cachetools import LRUCache
+from flask import Flask, current_app, g, render_template, url_for
+from flask_login import current_user
 from markupsafe import Markup
 
 from app.models import Note, utcnow
@@ -35,6 +37,46 @@ def version_html(text: str) -> Markup:
         known_incidents=set(),
         pattern=current_app.config["I2I_INCIDENT_PATTERN"],
     )
+
+
+# Rendered note cards, per worker process. The key holds everything a card shows, so a
+# changed note (edit, retraction, a new reply, a renamed author) never hits a stale card,
+# even if a rebuilt database hands out the same ids again.
+_cards: LRUCache = LRUCache(maxsize=20_000)
+
+
+def note_card(note: Note, fresh: bool = False) -> Markup:
+    """The one way a note is shown: feed/_note.html, cached by what it depends on.
+
+    Times inside are absolute (the browser turns them relative), so a card never ages.
+    """
+    if "viewer_id" not in g:  # read the signed-in user once per request, not once per card
+        g.viewer_id = current_user.id if current_user.is_authenticated else None
+    is_author = note.author_id == g.viewer_id
+    author = note.author
+    key = (
+        note.id,
+        note.text,
+        note.posted_at,
+        note.sort_at,
+        note.edited_at,
+        note.retracted_at,
+        note.reply_count,
+        author.username,
+        author.display_name,
+        is_author,
+        fresh,
+    )
+    card = _cards.get(key)
+    if card is None:
+        html = render_template("feed/_note.html", note=note, fresh=fresh)  # autoescaped
+        card = _cards[key] = Markup(html)  # noqa: S704
+    return card
+
+
+def short_time(when: datetime | None) -> str:
+    """A compact absolute time, shown until the browser replaces it with a relative one."""
+    return when.strftime("%-d %b %Y, %H:%M UTC") if when else ""
 
 
 def relative_time(when: datetime | None, now: datetime | None = None) -> str:
@@ -68,6 +110,8 @@ def iso_time(when: datetime | None) -> str:
 
 def register(app: Flask) -> None:
     app.add_template_filter(note_html)
+    app.add_template_filter(short_time)
+    app.add_template_global(note_card)
     app.add_template_filter(version_html)
     app.add_template_filter(relative_time)
     app.add_template_filter(exact_time)

@@ -8,7 +8,6 @@ from flask_login import current_user, login_required
 from app import follows, tags
 from app.errors import Refused
 from app.feeds import Feed
-from app.visibility import visible_notes_clause
 from app.web.feed import show_feed
 from app.web.forms import AliasForm, DescriptionForm, EmptyForm
 
@@ -29,7 +28,7 @@ def show(name: str):
         tag=tag,
         came_from=alias,
         title=f"#{tag.display}",
-        profile=tags.tag_profile(tag, visible_notes_clause(current_user)),
+        profile=tags.tag_profile(tag),
         following=follows.is_following(current_user, "tag", tag.id),
         action_form=EmptyForm(),
         alias_form=AliasForm(),

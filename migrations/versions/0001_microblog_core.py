@@ -1,8 +1,8 @@
-"""The microblog core: users, notes and their versions, hashtags, follows, notifications.
+"""The microblog core: people, notes and versions, hashtags, follows, home timelines, notifications.
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 19:32:45.515700
+Create Date: 2026-11-24 19:59:35.377768
 
 """
 from alembic import op
@@ -25,6 +25,7 @@ def upgrade():
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('unread_count', sa.Integer(), nullable=False),
     sa.CheckConstraint("role IN ('responder', 'designer', 'researcher', 'manager', 'admin')", name=op.f('ck_users_role_known')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
@@ -81,6 +82,7 @@ def upgrade():
     sa.Column('first_used_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('use_count', sa.Integer(), nullable=False),
+    sa.Column('note_count', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['aliased_by_id'], ['users.id'], name=op.f('fk_hashtags_aliased_by_id_users')),
     sa.ForeignKeyConstraint(['canonical_id'], ['hashtags.id'], name=op.f('fk_hashtags_canonical_id_hashtags')),
     sa.ForeignKeyConstraint(['first_note_id'], ['notes.id'], name=op.f('fk_hashtags_first_note_id_notes')),
@@ -139,20 +141,40 @@ def upgrade():
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.create_index('ix_notifications_inbox', ['user_id', 'read_at', 'id'], unique=False)
 
+    op.create_table('timeline_entries',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('note_id', sa.Integer(), nullable=False),
+    sa.Column('sort_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['note_id'], ['notes.id'], name=op.f('fk_timeline_entries_note_id_notes'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_timeline_entries_user_id_users')),
+    sa.PrimaryKeyConstraint('user_id', 'note_id', name=op.f('pk_timeline_entries'))
+    )
+    with op.batch_alter_table('timeline_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_timeline_entries_feed', ['user_id', 'sort_at', 'note_id'], unique=False)
+        batch_op.create_index('ix_timeline_entries_note', ['note_id'], unique=False)
+
     op.create_table('note_tags',
     sa.Column('note_id', sa.Integer(), nullable=False),
-    sa.Column('hashtag_id', sa.Integer(), nullable=False),
     sa.Column('tag_id', sa.Integer(), nullable=False),
+    sa.Column('hashtag_id', sa.Integer(), nullable=False),
     sa.Column('sort_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['hashtag_id'], ['hashtags.id'], name=op.f('fk_note_tags_hashtag_id_hashtags')),
     sa.ForeignKeyConstraint(['note_id'], ['notes.id'], name=op.f('fk_note_tags_note_id_notes'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tag_id'], ['hashtags.id'], name=op.f('fk_note_tags_tag_id_hashtags')),
-    sa.PrimaryKeyConstraint('note_id', 'hashtag_id', name=op.f('pk_note_tags'))
+    sa.PrimaryKeyConstraint('note_id', 'tag_id', name=op.f('pk_note_tags'))
     )
     with op.batch_alter_table('note_tags', schema=None) as batch_op:
         batch_op.create_index('ix_note_tags_feed', ['tag_id', 'sort_at', 'note_id'], unique=False)
         batch_op.create_index('ix_note_tags_hashtag', ['hashtag_id'], unique=False)
 
+    op.create_table('tag_authors',
+    sa.Column('tag_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('note_count', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['tag_id'], ['hashtags.id'], name=op.f('fk_tag_authors_tag_id_hashtags')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_tag_authors_user_id_users')),
+    sa.PrimaryKeyConstraint('tag_id', 'user_id', name=op.f('pk_tag_authors'))
+    )
     op.create_table('tag_spellings',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('hashtag_id', sa.Integer(), nullable=False),
@@ -167,11 +189,17 @@ def upgrade():
 
 def downgrade():
     op.drop_table('tag_spellings')
+    op.drop_table('tag_authors')
     with op.batch_alter_table('note_tags', schema=None) as batch_op:
         batch_op.drop_index('ix_note_tags_hashtag')
         batch_op.drop_index('ix_note_tags_feed')
 
     op.drop_table('note_tags')
+    with op.batch_alter_table('timeline_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_timeline_entries_note')
+        batch_op.drop_index('ix_timeline_entries_feed')
+
+    op.drop_table('timeline_entries')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index('ix_notifications_inbox')
 
