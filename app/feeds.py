@@ -60,13 +60,13 @@ class Cursor:
             raise Refused("That page link is broken; reload the feed.") from None
 
     @classmethod
-    def of(cls, note: Note) -> Cursor:
+    def of(cls, note: Note | NoteView) -> Cursor:
         return cls(note.sort_at, note.id)
 
 
 @dataclass
 class Page:
-    notes: list[Note]
+    notes: list[NoteView]
     older: Cursor | None  # where the next (older) page starts, None at the end
     newest: Cursor | None  # the top of this page, for polling for newer notes
 
@@ -150,13 +150,61 @@ def _candidates(
     return [(row.id, row.sort_at) for row in rows]
 
 
-_NOTES_BY_ID = select(Note).where(Note.id.in_(bindparam("ids", expanding=True)))
+@dataclass(frozen=True)
+class Author:
+    id: int
+    username: str
+    display_name: str
 
 
-def _load(ids: list[int]) -> list[Note]:
+@dataclass(frozen=True)
+class NoteView:
+    """A note as a feed shows it: plain values read in one query, no ORM bookkeeping
+    (a feed page is read far more often than anything on it changes)."""
+
+    id: int
+    author_id: int
+    text: str
+    posted_at: datetime
+    occurred_at: datetime | None
+    sort_at: datetime
+    reply_to_id: int | None
+    edited_at: datetime | None
+    retracted_at: datetime | None
+    reply_count: int
+    author: Author
+
+    @property
+    def is_retracted(self) -> bool:
+        return self.retracted_at is not None
+
+
+_NOTE_COLUMNS = [
+    Note.id,
+    Note.author_id,
+    Note.text,
+    Note.posted_at,
+    Note.occurred_at,
+    Note.sort_at,
+    Note.reply_to_id,
+    Note.edited_at,
+    Note.retracted_at,
+    Note.reply_count,
+]
+_NOTES_BY_ID = (
+    select(*_NOTE_COLUMNS, User.username, User.display_name)
+    .join(User, User.id == Note.author_id)
+    .where(Note.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def _load(ids: list[int]) -> list[NoteView]:
     if not ids:
         return []
-    by_id = {note.id: note for note in db.session.scalars(_NOTES_BY_ID, {"ids": ids})}
+    by_id = {}
+    for row in db.session.execute(_NOTES_BY_ID, {"ids": ids}):
+        *values, username, display_name = row
+        by_id[row.id] = NoteView(*values, author=Author(row.author_id, username, display_name))
     return [by_id[i] for i in ids if i in by_id]
 
 

@@ -48,8 +48,8 @@ def fill_sqlite(
     now = datetime.now(UTC).replace(tzinfo=None)
     start = now - timedelta(days=days)
     con.executemany(
-        "INSERT INTO users (id, username, display_name, password_hash, role, active, created_at)"
-        " VALUES (?, ?, ?, NULL, 'responder', 1, ?)",
+        "INSERT INTO users (id, username, display_name, password_hash, role, active,"
+        " created_at, unread_count) VALUES (?, ?, ?, NULL, 'responder', 1, ?, 0)",
         [(i, f"user{i:05d}", f"User {i}", _sql_time(start)) for i in range(1, users + 1)],
     )
     tag_names = [f"tag{i:05d}" for i in range(1, tags + 1)]

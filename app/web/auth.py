@@ -6,9 +6,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_login import login_required, login_user, logout_user
+from sqlalchemy import bindparam, select
 
 from app import accounts
-from app.extensions import limiter, login_manager
+from app.extensions import db, limiter, login_manager
 from app.models import User
 from app.web import render
 from app.web.forms import EmptyForm, LoginForm
@@ -16,11 +17,15 @@ from app.web.forms import EmptyForm, LoginForm
 bp = Blueprint("auth", __name__)
 
 
+# Runs on every signed-in request: built once, so only the value changes per call.
+_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    from app.extensions import db
-
-    return db.session.get(User, int(user_id))
+    if not user_id.isdigit():
+        return None
+    return db.session.scalars(_USER_BY_ID, {"user_id": int(user_id)}).first()
 
 
 def _login_limit() -> str:

@@ -30,7 +30,7 @@ def show_feed(feed: Feed, template: str, **context):
         return render("feed/_new_notes.html", "feed/_new_notes.html", page=newer)
     page = feeds.page(feed, current_user, before=before, limit=limit)
     partial = "feed/_feed_page.html" if before is not None else None
-    return render(template, partial, page=page, form=NoteForm(), feed=feed, **context)
+    return render(template, partial, page=page, feed=feed, **context)
 
 
 @bp.get("/")
@@ -85,7 +85,7 @@ def thread(note_id: int):
         "notes/show.html",
         note=note,
         thread=notes.replies(note, current_user),
-        form=NoteForm(reply_to=note.id),
+        reply_to=note.id,
         action_form=EmptyForm(),
     )
 

@@ -8,19 +8,32 @@ from cachetools import LRUCache
 from flask import Flask, current_app, g, render_template, url_for
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import bindparam, select
 
-from app.models import Note, utcnow
+from app.extensions import db
+from app.feeds import NoteView
+from app.models import Mention, Note, User, utcnow
 from app.text import TagToken, render_note
 
+_MENTIONED = (
+    select(User.username)
+    .join(Mention, Mention.user_id == User.id)
+    .where(Mention.note_id == bindparam("note_id"))
+)
 
-def note_html(note: Note) -> Markup:
-    """The note's text with tags, mentions, references and URLs linked; the rest escaped."""
+
+def note_html(note: Note | NoteView) -> Markup:
+    """The note's text with tags, mentions, references and URLs linked; the rest escaped.
+
+    Only people mentioned when the note was written are linked (unknown names stay text).
+    """
+    mentioned = set(db.session.scalars(_MENTIONED, {"note_id": note.id}))
     return render_note(
         note.text,
         tag_url=lambda token: url_for("tags.show", name=token.key),
         user_url=lambda name: url_for("people.profile", username=name),
         incident_url=lambda number: f"/incidents/{number}",
-        known_users={m.user.username for m in note.mentions},
+        known_users=mentioned,
         known_incidents=set(),
         pattern=current_app.config["I2I_INCIDENT_PATTERN"],
     )
@@ -45,7 +58,7 @@ def version_html(text: str) -> Markup:
 _cards: LRUCache = LRUCache(maxsize=20_000)
 
 
-def note_card(note: Note, fresh: bool = False) -> Markup:
+def note_card(note: Note | NoteView, fresh: bool = False) -> Markup:
     """The one way a note is shown: feed/_note.html, cached by what it depends on.
 
     Times inside are absolute (the browser turns them relative), so a card never ages.
