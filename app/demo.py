@@ -109,7 +109,7 @@ def _working_time(rng: random.Random, start, end):
 
 
 def _note_text(rng: random.Random, update: Update, people, author: str) -> str:
-    tags = [camel_tag(c) for c in update.components[:2] if camel_tag(c)]
+    tags = [t for t in map(camel_tag, update.components[:2]) if 1 < len(t) <= 25]
     if rng.random() < 0.25:
         tags.append(rng.choice(DRIFT))
     mention = ""

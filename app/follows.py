@@ -36,6 +36,14 @@ def unfollow(user: User, target_type: str, target_id: int) -> None:
         timelines.rebuild(user)
 
 
+def set_following(user: User, target_type: str, target_id: int, following: bool) -> None:
+    """Follow or stop following, as a toggle button asks."""
+    if following:
+        follow(user, target_type, target_id)
+    else:
+        unfollow(user, target_type, target_id)
+
+
 def is_following(user: User, target_type: str, target_id: int) -> bool:
     return (
         db.session.scalar(

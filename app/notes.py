@@ -109,13 +109,18 @@ def _derive(note: Note, author: User, *, already_mentioned: set[str] = frozenset
         db.session.add(IncidentRef(note_id=note.id, number=number))
 
 
-def edit_note(actor: User, note: Note, text: str) -> Note:
-    """Replace the text of one's own note; every earlier version stays readable."""
-    text = clean_text(text)
+def check_can_edit(actor: User, note: Note) -> None:
+    """Only the author edits a note, and only while it is not retracted."""
     if note.author_id != actor.id:
         raise Forbidden("You can only edit your own notes.")
     if note.is_retracted:
         raise Refused("A retracted note cannot be edited.")
+
+
+def edit_note(actor: User, note: Note, text: str) -> Note:
+    """Replace the text of one's own note; every earlier version stays readable."""
+    text = clean_text(text)
+    check_can_edit(actor, note)
     if text == note.text:
         return note
     with write_transaction():

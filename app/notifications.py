@@ -22,7 +22,15 @@ def notify(user: User, kind: str, note: Note, actor: User) -> None:
         )
     )
     if exists is None:
-        db.session.add(Notification(user_id=user.id, kind=kind, note_id=note.id, actor_id=actor.id))
+        db.session.add(
+            Notification(
+                user_id=user.id,
+                kind=kind,
+                note_id=note.id,
+                actor_id=actor.id,
+                created_at=note.posted_at,  # an imported note notifies as of when it was written
+            )
+        )
         db.session.execute(
             update(User).where(User.id == user.id).values(unread_count=User.unread_count + 1)
         )

@@ -8,10 +8,9 @@ from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user, login_required
 
 from app import accounts
-from app.errors import Refused
 from app.models import ROLES
 from app.web import render
-from app.web.forms import NewUserForm, RoleForm
+from app.web.forms import NewUserForm, RoleForm, require_valid
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -42,11 +41,7 @@ def users():
 @bp.post("/users")
 @admin_required
 def create_user():
-    form = NewUserForm()
-    if not form.validate():
-        raise Refused(
-            " ".join(f"{form[k].label.text}: {'; '.join(v)}" for k, v in form.errors.items())
-        )
+    form = require_valid(NewUserForm())
     user = accounts.create_user(
         form.username.data.strip(),
         role=form.role.data,
@@ -60,9 +55,7 @@ def create_user():
 @bp.post("/users/<username>/role")
 @admin_required
 def change_role(username: str):
-    form = RoleForm()
-    if not form.validate():
-        raise Refused("Choose one of the roles.")
+    form = require_valid(RoleForm(), "Choose one of the roles.")
     accounts.change_role(current_user, accounts.get_user(username), form.role.data)
     flash(f"@{username} is now {form.role.data}.", "info")
     return redirect(url_for("admin.users"))

@@ -8,11 +8,10 @@ from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from app import accounts, feeds, notes, tags
-from app.errors import Refused
 from app.extensions import htmx
 from app.feeds import Cursor, Feed
 from app.web import render
-from app.web.forms import EditForm, EmptyForm, NoteForm
+from app.web.forms import EditForm, EmptyForm, NoteForm, require_valid
 
 bp = Blueprint("feed", __name__)
 
@@ -48,9 +47,7 @@ def everything():
 @bp.post("/notes")
 @login_required
 def compose():
-    form = NoteForm()
-    if not form.validate():
-        raise Refused(_form_errors(form))
+    form = require_valid(NoteForm())
     reply_to = notes.get_note(form.reply_to.data, current_user) if form.reply_to.data else None
     note = notes.post_note(
         current_user, form.text.data, occurred_at=_occurred_at(form), reply_to=reply_to
@@ -65,12 +62,6 @@ def _occurred_at(form: NoteForm):
         return None
     offset = timedelta(minutes=form.tz_offset.data or 0)
     return form.occurred_at.data.replace(tzinfo=timezone(offset))
-
-
-def _form_errors(form) -> str:
-    return " ".join(
-        f"{form[name].label.text}: {'; '.join(errs)}" for name, errs in form.errors.items()
-    )
 
 
 def _same_site(url: str | None) -> bool:
@@ -96,14 +87,12 @@ def edit(note_id: int):
     note = notes.get_note(note_id, current_user)
     form = EditForm(text=note.text)
     if request.method == "POST":
-        if not form.validate():
-            raise Refused(_form_errors(form))
+        require_valid(form)
         notes.edit_note(current_user, note, form.text.data)
         if htmx:
             return render("feed/_note.html", "feed/_note.html", note=note)
         return redirect(url_for("feed.thread", note_id=note.id))
-    if note.author_id != current_user.id:
-        raise Refused("You can only edit your own notes.", status=403)
+    notes.check_can_edit(current_user, note)
     return render("notes/edit.html", note=note, form=form)
 
 
@@ -118,8 +107,7 @@ def versions(note_id: int):
 @login_required
 def retract(note_id: int):
     note = notes.get_note(note_id, current_user)
-    if not EmptyForm().validate():
-        raise Refused("The form expired; reload and try again.")
+    require_valid(EmptyForm())
     notes.retract_note(current_user, note)
     if htmx:
         return render("feed/_note.html", "feed/_note.html", note=note)

@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from app.errors import Refused
 from app.models import ROLES
 from app.notes import MAX_LENGTH
 
@@ -60,3 +61,13 @@ class NewUserForm(FlaskForm):
     display_name = StringField("Display name", validators=[Optional(), Length(max=80)])
     role = SelectField("Role", choices=list(ROLES))
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=200)])
+
+
+def require_valid(form: FlaskForm, message: str | None = None) -> FlaskForm:
+    """Validate a posted form, or refuse the request saying what is wrong (nothing changes)."""
+    if not form.validate():
+        details = " ".join(
+            f"{form[name].label.text}: {'; '.join(errors)}" for name, errors in form.errors.items()
+        )
+        raise Refused(message or details)
+    return form

@@ -32,10 +32,8 @@ def profile(username: str):
 @login_required
 def follow(username: str):
     person = accounts.get_user(username)
-    if request.form.get("action") == "unfollow":
-        follows.unfollow(current_user, "user", person.id)
-    else:
-        follows.follow(current_user, "user", person.id)
+    following = request.form.get("action") != "unfollow"
+    follows.set_following(current_user, "user", person.id, following)
     return redirect(url_for("people.profile", username=person.username))
 
 

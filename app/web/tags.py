@@ -6,10 +6,9 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from app import follows, tags
-from app.errors import Refused
 from app.feeds import Feed
 from app.web.feed import show_feed
-from app.web.forms import AliasForm, DescriptionForm, EmptyForm
+from app.web.forms import AliasForm, DescriptionForm, EmptyForm, require_valid
 
 bp = Blueprint("tags", __name__, url_prefix="/tags")
 
@@ -44,19 +43,14 @@ def _feed_args() -> dict[str, str]:
 @login_required
 def follow(name: str):
     tag = tags.canonical(tags.get_tag(name))
-    if request.form.get("action") == "unfollow":
-        follows.unfollow(current_user, "tag", tag.id)
-    else:
-        follows.follow(current_user, "tag", tag.id)
+    follows.set_following(current_user, "tag", tag.id, request.form.get("action") != "unfollow")
     return redirect(url_for("tags.show", name=tag.key))
 
 
 @bp.post("/<name>/alias")
 @login_required
 def alias(name: str):
-    form = AliasForm()
-    if not form.validate():
-        raise Refused("Name the tag that this one should lead to.")
+    form = require_valid(AliasForm(), "Name the tag that this one should lead to.")
     alias = tags.make_alias(current_user, name, form.target.data)
     flash(f"#{alias.display} is now an alias of #{alias.canonical.display}.", "info")
     return redirect(url_for("tags.show", name=alias.canonical.key))
@@ -65,9 +59,7 @@ def alias(name: str):
 @bp.post("/<name>/description")
 @login_required
 def describe(name: str):
-    form = DescriptionForm()
-    if not form.validate():
-        raise Refused("A tag description is at most 1,000 characters.")
+    form = require_valid(DescriptionForm(), "A tag description is at most 1,000 characters.")
     tag = tags.get_tag(name)
     tags.set_description(current_user, tag, form.description.data or "")
     return redirect(url_for("tags.show", name=tags.canonical(tag).key))
