@@ -47,16 +47,19 @@ def build_app(url: str, instance_dir, **overrides) -> Flask:
     return app
 
 
+def database_url(request, backend: str, instance, name: str) -> str:
+    """A fresh, empty database on `backend` for one app (or one CLI run)."""
+    if backend == "sqlite":
+        return f"sqlite:///{instance / (name + '.sqlite')}"
+    server = request.getfixturevalue("postgres")
+    server.psql(f"CREATE DATABASE {name}")
+    return server.url(name)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def app(request, tmp_path_factory) -> Flask:
     instance = tmp_path_factory.mktemp(f"instance-{request.param}")
-    if request.param == "sqlite":
-        url = f"sqlite:///{instance / 'i2i.sqlite'}"
-    else:
-        server = request.getfixturevalue("postgres")
-        server.psql("CREATE DATABASE i2i_test")
-        url = server.url("i2i_test")
-    return build_app(url, instance)
+    return build_app(database_url(request, request.param, instance, "i2i_test"), instance)
 
 
 def wipe(app: Flask) -> None:

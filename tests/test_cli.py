@@ -5,18 +5,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import BACKENDS, database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 I2I = Path(sys.executable).parent / "i2i"
 
 
-@pytest.fixture
-def i2i(tmp_path):
-    env = os.environ | {"I2I_INSTANCE_DIR": str(tmp_path), "DATABASE_URL": ""}
-    env.pop("DATABASE_URL")
+@pytest.fixture(params=BACKENDS)
+def i2i(request, tmp_path):
+    name = f"cli_{uuid.uuid4().hex[:12]}"
+    url = database_url(request, request.param, tmp_path, name)
+    env = os.environ | {"I2I_INSTANCE_DIR": str(tmp_path), "DATABASE_URL": url}
 
     def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
         return subprocess.run(

@@ -181,6 +181,17 @@
     refreshTimes(root);
   }
 
+  // "n" jumps to the composer from anywhere on the page, as in other microblogs.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "n" || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+    const box = document.querySelector("form[data-composer] textarea");
+    if (box) {
+      event.preventDefault();
+      box.focus();
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", () => {
     setUp(document);
     setInterval(() => refreshTimes(document), 30000);

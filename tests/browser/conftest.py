@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import build_app, wipe
+from tests.conftest import BACKENDS, build_app, database_url, wipe
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 CHROMIUM_ARGS = [
@@ -31,10 +31,11 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
-def live_app(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("browser-instance")
-    app = build_app(f"sqlite:///{instance / 'i2i.sqlite'}", instance, I2I_POLL_SECONDS=1)
+@pytest.fixture(scope="session", params=BACKENDS)
+def live_app(request, tmp_path_factory):
+    instance = tmp_path_factory.mktemp(f"browser-{request.param}")
+    url = database_url(request, request.param, instance, "i2i_browser")
+    app = build_app(url, instance, I2I_POLL_SECONDS=1)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

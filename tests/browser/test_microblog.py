@@ -45,6 +45,14 @@ def test_post_with_ctrl_enter_pick_a_tag_and_see_it_in_the_tag_feed(new_page, pe
     expect(page.locator("#feed-list")).to_contain_text("users stuck at")
 
 
+def test_n_key_jumps_to_the_composer(new_page, people):
+    page = new_page()
+    sign_in(page, "sam")
+    page.locator("a.brand").focus()
+    page.keyboard.press("n")
+    expect(page.locator("#note-text-main")).to_be_focused()
+
+
 def test_mention_autocomplete_and_reply_in_a_thread(new_page, people):
     root = post_note(people["lee"], "failover of db-3 starting")
     page = new_page()
