@@ -21,7 +21,7 @@ from app import follows
 from app.errors import Refused
 from app.extensions import db
 from app.models import Note, NoteTag, TimelineEntry, User, UTCDateTime, utcnow
-from app.visibility import visible_notes_clause
+from app.visibility import viewer_params, visible_notes_clause
 
 NEW_NOTES_CAP = 99
 # Followed tags merged into the home feed on read (SQLite allows 500 terms in a UNION).
@@ -135,11 +135,8 @@ def _candidates(
     """(note id, sort_at) of up to `limit` notes, newest first (oldest first when `after`)."""
     cursor = before or after
     direction = "before" if before else "after" if after else "top"
-    params: dict[str, object] = {
-        "subject_id": feed.subject_id,
-        "viewer_id": viewer.id,
-        "limit": limit,
-    }
+    params: dict[str, object] = {"subject_id": feed.subject_id, "limit": limit}
+    params |= viewer_params(viewer)
     tags: list[int] = []
     if feed.kind == "home":
         tags = follows.followed_ids(viewer, "tag")[:MAX_FOLLOWED_TAGS]

@@ -22,6 +22,9 @@ from app.extensions import db
 
 ROLES = ("responder", "designer", "researcher", "manager", "admin")
 FOLLOW_TARGETS = ("user", "tag", "incident", "service")
+INCIDENT_STATUSES = ("new", "in_progress", "on_hold", "resolved", "closed", "cancelled")
+INCIDENT_SOURCES = ("manual", "alert", "import")
+MEMBER_ROLES = ("commander", "scribe", "liaison", "member")
 
 
 def utcnow() -> datetime:
@@ -84,6 +87,8 @@ class Note(db.Model):
     # occurred_at falling back to posted_at, stored so that every feed index can order by it.
     sort_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("notes.id"))
+    # The incident the note was written in (from its page, or the first number it names).
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("notes.id"))
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retracted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -104,6 +109,7 @@ class Note(db.Model):
         Index("ix_notes_author_sort", "author_id", "sort_at", "id"),
         Index("ix_notes_thread", "thread_id", "sort_at"),
         Index("ix_notes_reply_to", "reply_to_id"),
+        Index("ix_notes_incident", "incident_id", "sort_at", "id"),
     )
 
     @property
@@ -286,4 +292,111 @@ class Notification(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "kind", "note_id", name="uq_notifications_once"),
         Index("ix_notifications_inbox", "user_id", "read_at", "id"),
+    )
+
+
+class IncidentModel(db.Model):
+    """A template that pre-fills a new incident: category, service, impact/urgency, checklist."""
+
+    __tablename__ = "incident_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    category: Mapped[str | None] = mapped_column(String(120))
+    subcategory: Mapped[str | None] = mapped_column(String(120))
+    service: Mapped[str | None] = mapped_column(String(120))
+    impact: Mapped[int | None] = mapped_column(Integer)
+    urgency: Mapped[int | None] = mapped_column(Integer)
+    checklist: Mapped[str | None] = mapped_column(Text)  # one step a line
+    default_tags: Mapped[str | None] = mapped_column(String(500))  # "#vpn #remote"
+
+
+class Incident(db.Model):
+    """An ITIL 4 incident record. Changes go through `app.incidents`, which logs each one."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    service: Mapped[str | None] = mapped_column(String(120))
+    category: Mapped[str | None] = mapped_column(String(120))
+    subcategory: Mapped[str | None] = mapped_column(String(120))
+    impact: Mapped[int] = mapped_column(Integer)
+    urgency: Mapped[int] = mapped_column(Integer)
+    priority: Mapped[int] = mapped_column(Integer)  # derived from impact × urgency
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    on_hold_reason: Mapped[str | None] = mapped_column(Text)
+    assignment_group: Mapped[str | None] = mapped_column(String(120))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(20), default="manual")
+    major: Mapped[bool] = mapped_column(default=False)
+    major_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    restricted: Mapped[bool] = mapped_column(default=False)
+    workaround: Mapped[str | None] = mapped_column(Text)
+    resolution_code: Mapped[str | None] = mapped_column(String(80))
+    resolution_notes: Mapped[str | None] = mapped_column(Text)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("incident_models.id"))
+    detected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])
+    major_manager: Mapped[User | None] = relationship(foreign_keys=[major_manager_id])
+    parent: Mapped[Incident | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    model: Mapped[IncidentModel | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(f"status IN {INCIDENT_STATUSES!r}", name="status_known"),
+        CheckConstraint(f"source IN {INCIDENT_SOURCES!r}", name="source_known"),
+        CheckConstraint("impact BETWEEN 1 AND 3 AND urgency BETWEEN 1 AND 3", name="scales"),
+        Index("ix_incidents_status_priority", "status", "priority"),
+        Index("ix_incidents_service", "service"),
+        Index("ix_incidents_parent", "parent_id"),
+        Index("ix_incidents_registered", "registered_at"),
+    )
+
+
+class IncidentEvent(db.Model):
+    """One change on an incident's timeline: who changed what, old → new, when."""
+
+    __tablename__ = "incident_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    field: Mapped[str] = mapped_column(String(40))  # status, owner, priority, major, link, ...
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+
+    actor: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ix_incident_events_timeline", "incident_id", "at", "id"),)
+
+
+class IncidentMember(db.Model):
+    """Someone on an incident's team (the tailor-made team), with a role on it."""
+
+    __tablename__ = "incident_members"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(f"role IN {MEMBER_ROLES!r}", name="role_known"),
+        Index("ix_incident_members_user", "user_id"),
     )

@@ -6,18 +6,25 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
-from app import notifications, tags, timelines
+from app import incidents, notifications, tags, timelines
 from app.accounts import users_named
 from app.database import write_transaction
 from app.errors import Forbidden, NotFound, Refused
 from app.extensions import db
-from app.models import IncidentRef, Mention, Note, NoteVersion, User, utcnow
-from app.text import extract_incident_refs, extract_mentions
-from app.visibility import can_see_note
+from app.models import Incident, IncidentRef, Mention, Note, NoteVersion, User, utcnow
+from app.text import DEFAULT_INCIDENT_PATTERN, extract_incident_refs, extract_mentions
+from app.visibility import can_see_note, is_public
 
 MAX_LENGTH = 500
 # A note may say it happened a little in the future only because clocks drift.
 CLOCK_SKEW = timedelta(minutes=5)
+
+
+def current_pattern() -> str:
+    """The incident number format configured for this app (INC + 7 digits by default)."""
+    from flask import current_app
+
+    return current_app.config.get("I2I_INCIDENT_PATTERN", DEFAULT_INCIDENT_PATTERN)
 
 
 def clean_text(text: str | None) -> str:
@@ -57,14 +64,20 @@ def post_note(
     occurred_at: datetime | None = None,
     reply_to: Note | None = None,
     posted_at: datetime | None = None,
+    incident: Incident | None = None,
 ) -> Note:
-    """Store a note and everything derived from its text: tags, mentions, references."""
+    """Store a note and everything derived from its text: tags, mentions, references.
+
+    The note belongs to `incident` (posted from its page), else to its parent's incident
+    (a reply), else to the first incident its text names that the author can see.
+    """
     text = clean_text(text)
     now = posted_at or utcnow()
     occurred_at = check_occurred_at(occurred_at, now)
     with write_transaction():
         if reply_to is not None:
             reply_to = _check_reply_target(reply_to, author)
+        incident = _home_incident(author, text, incident, reply_to)
         note = Note(
             author_id=author.id,
             text=text,
@@ -72,6 +85,7 @@ def post_note(
             occurred_at=occurred_at,
             sort_at=occurred_at or now,
             reply_to_id=reply_to.id if reply_to else None,
+            incident_id=incident.id if incident else None,
             thread_id=(reply_to.thread_id or reply_to.id) if reply_to else None,
             reply_count=0,
         )
@@ -84,8 +98,25 @@ def post_note(
             db.session.execute(
                 update(Note).where(Note.id == reply_to.id).values(reply_count=Note.reply_count + 1)
             )
-            notifications.notify(reply_to.author, "reply", note, author)
+            if can_see_note(reply_to.author, note):
+                notifications.notify(reply_to.author, "reply", note, author)
     return note
+
+
+def _home_incident(
+    author: User, text: str, incident: Incident | None, reply_to: Note | None
+) -> Incident | None:
+    if incident is not None:
+        if not incidents.can_see(author, incident):
+            raise NotFound("There is no such incident you can see.")
+        return incident
+    if reply_to is not None and reply_to.incident_id is not None:
+        return db.session.get(Incident, reply_to.incident_id)
+    for number in extract_incident_refs(text, current_pattern()):
+        found = db.session.scalar(select(Incident).where(Incident.number == number))
+        if found is not None and incidents.can_see(author, found):
+            return found
+    return None
 
 
 def _check_reply_target(parent: Note, author: User) -> Note:
@@ -103,9 +134,9 @@ def _derive(note: Note, author: User, *, already_mentioned: set[str] = frozenset
     mentioned = users_named(extract_mentions(note.text))
     for user in mentioned.values():
         db.session.add(Mention(note_id=note.id, user_id=user.id, sort_at=note.sort_at))
-        if user.username not in already_mentioned:
+        if user.username not in already_mentioned and can_see_note(user, note):
             notifications.notify(user, "mention", note, author)
-    for number in extract_incident_refs(note.text):
+    for number in extract_incident_refs(note.text, current_pattern()):
         db.session.add(IncidentRef(note_id=note.id, number=number))
 
 
@@ -146,7 +177,8 @@ def retract_note(actor: User, note: Note) -> None:
     if note.is_retracted:
         return
     with write_transaction():
-        tags.uncount_note(note)
+        if is_public(note):
+            tags.uncount_note(note)
         note.retracted_at, note.retracted_by_id = utcnow(), actor.id
         db.session.flush()
         notifications.recount(notifications.notified_about(note))

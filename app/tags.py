@@ -17,7 +17,7 @@ from app.errors import Forbidden, NotFound, Refused
 from app.extensions import db
 from app.models import Follow, Hashtag, Note, NoteTag, TagAuthor, TagSpelling, User, utcnow
 from app.text import TagToken, is_valid_tag_name, normalize_tag, unique_hashtags
-from app.visibility import visible_notes_clause
+from app.visibility import is_public, visible_notes_clause
 
 RECENT = timedelta(days=14)
 
@@ -43,6 +43,7 @@ def canonical(tag: Hashtag) -> Hashtag:
 def attach_tags(note: Note, tokens: list[TagToken] | None = None) -> list[Hashtag]:
     """Link `note` to its canonical tags (created on first use); count spellings and people."""
     tokens = unique_hashtags(note.text) if tokens is None else tokens
+    public = is_public(note)  # restricted incidents' notes stay out of public counts
     linked: dict[int, Hashtag] = {}
     for token in tokens:
         tag = db.session.scalar(select(Hashtag).where(Hashtag.key == token.key))
@@ -68,13 +69,14 @@ def attach_tags(note: Note, tokens: list[TagToken] | None = None) -> list[Hashta
         db.session.add(
             NoteTag(note_id=note.id, hashtag_id=tag.id, tag_id=target.id, sort_at=note.sort_at)
         )
-        _count_note(target.id, note.author_id, +1)
+        if public:
+            _count_note(target.id, note.author_id, +1)
     return list(linked.values())
 
 
 def detach_tags(note: Note) -> None:
     """Unlink a note from its tags (before an edit re-derives them)."""
-    if not note.is_retracted:
+    if is_public(note):
         uncount_note(note)
     db.session.execute(delete(NoteTag).where(NoteTag.note_id == note.id))
 
@@ -257,7 +259,9 @@ def suggest_tags(prefix: str, limit: int = 8) -> list[Hashtag]:
         .order_by(Hashtag.last_used_at.desc().nulls_last())
         .limit(50)
     )
-    by_id = {t.id: t for t in (canonical(m) for m in matches)}
+    # Only tags with notes everyone may see: a tag used only in a restricted incident
+    # must not reveal itself through autocomplete.
+    by_id = {t.id: t for t in (canonical(m) for m in matches) if t.note_count > 0}
     if not by_id:
         return []
     since = utcnow() - RECENT

@@ -1,21 +1,57 @@
 """Who may see which note: one rule, used by every feed, page, count, search and export.
 
-Retracted notes are hidden from everyone's feeds (kept for audit). Restricted incidents
-will narrow this further; every query that lists notes goes through `visible_notes_clause`.
+A note is hidden from everyone's feeds once retracted (kept for audit), and a note
+written in a restricted incident (security) is visible only to that incident's members
+and to admins. Every query that lists or counts notes goes through
+`visible_notes_clause`; its bind parameters (`viewer_id`, `viewer_is_admin`) carry the
+viewer, so a statement built once can be reused for anyone by passing new values.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import Boolean, ColumnElement, Integer, and_, bindparam, exists, or_
 
-from app.models import Note, User
+from app.models import Incident, IncidentMember, Note, User
+
+
+def viewer_params(viewer: User | None) -> dict[str, object]:
+    """The values of the clause's bind parameters for `viewer` (None: the public count)."""
+    return {
+        "viewer_id": viewer.id if viewer else None,
+        "viewer_is_admin": bool(viewer and viewer.role == "admin"),
+    }
 
 
 def visible_notes_clause(viewer: User | None) -> ColumnElement[bool]:
     """A WHERE clause on `Note` that keeps the notes `viewer` may see in a feed."""
-    return Note.retracted_at.is_(None)
+    values = viewer_params(viewer)
+    viewer_id = bindparam("viewer_id", values["viewer_id"], type_=Integer())
+    is_admin = bindparam("viewer_is_admin", values["viewer_is_admin"], type_=Boolean())
+    member = exists().where(
+        IncidentMember.incident_id == Incident.id, IncidentMember.user_id == viewer_id
+    )
+    hidden = exists().where(Incident.id == Note.incident_id, Incident.restricted, ~member)
+    return and_(Note.retracted_at.is_(None), or_(Note.incident_id.is_(None), is_admin, ~hidden))
 
 
 def can_see_note(viewer: User | None, note: Note) -> bool:
     """Whether `viewer` may open `note` itself (a retracted note shows as a stub)."""
-    return viewer is not None
+    if viewer is None:
+        return False
+    if note.incident_id is None:
+        return True
+    from app import incidents
+    from app.extensions import db
+
+    return incidents.can_see(viewer, db.session.get(Incident, note.incident_id))
+
+
+def is_public(note: Note) -> bool:
+    """Whether everyone may see the note (what public counts such as tag pages count)."""
+    if note.retracted_at is not None:
+        return False
+    if note.incident_id is None:
+        return True
+    from app.extensions import db
+
+    return not db.session.get(Incident, note.incident_id).restricted

@@ -32,9 +32,9 @@ def render(template: str, partial: str | None = None, status: int = 200, **conte
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.web import admin, auth, feed, ops, people, tags
+    from app.web import admin, auth, feed, incidents, ops, people, tags
 
-    for module in (auth, feed, tags, people, admin, ops):
+    for module in (auth, feed, tags, people, incidents, admin, ops):
         app.register_blueprint(module.bp)
     from app.web import filters
 

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select
 
 from app.extensions import db
 from app.feeds import NoteView
-from app.models import Mention, Note, User, utcnow
+from app.models import Incident, IncidentRef, Mention, Note, User, utcnow
 from app.text import TagToken, render_note
 
 _MENTIONED = (
@@ -22,19 +22,28 @@ _MENTIONED = (
 )
 
 
+# Incident numbers in the note that name a recorded incident (others stay plain text).
+_RECORDED = (
+    select(Incident.number)
+    .join(IncidentRef, IncidentRef.number == Incident.number)
+    .where(IncidentRef.note_id == bindparam("note_id"))
+)
+
+
 def note_html(note: Note | NoteView) -> Markup:
     """The note's text with tags, mentions, references and URLs linked; the rest escaped.
 
     Only people mentioned when the note was written are linked (unknown names stay text).
     """
     mentioned = set(db.session.scalars(_MENTIONED, {"note_id": note.id}))
+    recorded = set(db.session.scalars(_RECORDED, {"note_id": note.id}))
     return render_note(
         note.text,
         tag_url=lambda token: url_for("tags.show", name=token.key),
         user_url=lambda name: url_for("people.profile", username=name),
-        incident_url=lambda number: f"/incidents/{number}",
+        incident_url=lambda number: url_for("incidents.show", number=number),
         known_users=mentioned,
-        known_incidents=set(),
+        known_incidents=recorded,
         pattern=current_app.config["I2I_INCIDENT_PATTERN"],
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -71,3 +72,26 @@ def require_valid(form: FlaskForm, message: str | None = None) -> FlaskForm:
         )
         raise Refused(message or details)
     return form
+
+
+class IncidentForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
+    service = StringField("Service", validators=[Optional(), Length(max=120)])
+    category = StringField("Category", validators=[Optional(), Length(max=120)])
+    subcategory = StringField("Subcategory", validators=[Optional(), Length(max=120)])
+    impact = SelectField("Impact", choices=["1", "2", "3"], default="3")
+    urgency = SelectField("Urgency", choices=["1", "2", "3"], default="3")
+    assignment_group = StringField("Assignment group", validators=[Optional(), Length(max=120)])
+    restricted = BooleanField("Restricted (security): only its team and admins see it")
+
+
+class MoveForm(FlaskForm):
+    status = StringField(validators=[DataRequired(), Length(max=20)])
+    reason = TextAreaField("Reason", validators=[Optional(), Length(max=2000)])
+    resolution_code = StringField("Resolution code", validators=[Optional(), Length(max=80)])
+    resolution_notes = TextAreaField("Resolution notes", validators=[Optional(), Length(max=5000)])
+
+
+class AssignForm(FlaskForm):
+    owner = StringField("Owner", validators=[DataRequired(), Length(max=31)])

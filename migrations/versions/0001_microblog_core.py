@@ -1,8 +1,8 @@
-"""The microblog core: people, notes and versions, hashtags, follows, home timelines, notifications.
+"""The schema: people, notes and versions, hashtags, follows, home timelines, notifications, incidents.
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 19:59:35.377768
+Create Date: 2026-11-24 20:23:47.603232
 
 """
 from alembic import op
@@ -17,6 +17,19 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table('incident_models',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('category', sa.String(length=120), nullable=True),
+    sa.Column('subcategory', sa.String(length=120), nullable=True),
+    sa.Column('service', sa.String(length=120), nullable=True),
+    sa.Column('impact', sa.Integer(), nullable=True),
+    sa.Column('urgency', sa.Integer(), nullable=True),
+    sa.Column('checklist', sa.Text(), nullable=True),
+    sa.Column('default_tags', sa.String(length=500), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incident_models')),
+    sa.UniqueConstraint('name', name=op.f('uq_incident_models_name'))
+    )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=30), nullable=False),
@@ -44,6 +57,82 @@ def upgrade():
     with op.batch_alter_table('follows', schema=None) as batch_op:
         batch_op.create_index('ix_follows_target', ['target_type', 'target_id'], unique=False)
 
+    op.create_table('incidents',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('service', sa.String(length=120), nullable=True),
+    sa.Column('category', sa.String(length=120), nullable=True),
+    sa.Column('subcategory', sa.String(length=120), nullable=True),
+    sa.Column('impact', sa.Integer(), nullable=False),
+    sa.Column('urgency', sa.Integer(), nullable=False),
+    sa.Column('priority', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('on_hold_reason', sa.Text(), nullable=True),
+    sa.Column('assignment_group', sa.String(length=120), nullable=True),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('reporter_id', sa.Integer(), nullable=True),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('major', sa.Boolean(), nullable=False),
+    sa.Column('major_manager_id', sa.Integer(), nullable=True),
+    sa.Column('restricted', sa.Boolean(), nullable=False),
+    sa.Column('workaround', sa.Text(), nullable=True),
+    sa.Column('resolution_code', sa.String(length=80), nullable=True),
+    sa.Column('resolution_notes', sa.Text(), nullable=True),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('model_id', sa.Integer(), nullable=True),
+    sa.Column('detected_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('registered_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('acknowledged_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reviewed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("source IN ('manual', 'alert', 'import')", name=op.f('ck_incidents_source_known')),
+    sa.CheckConstraint("status IN ('new', 'in_progress', 'on_hold', 'resolved', 'closed', 'cancelled')", name=op.f('ck_incidents_status_known')),
+    sa.CheckConstraint('impact BETWEEN 1 AND 3 AND urgency BETWEEN 1 AND 3', name=op.f('ck_incidents_scales')),
+    sa.ForeignKeyConstraint(['major_manager_id'], ['users.id'], name=op.f('fk_incidents_major_manager_id_users')),
+    sa.ForeignKeyConstraint(['model_id'], ['incident_models.id'], name=op.f('fk_incidents_model_id_incident_models')),
+    sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_incidents_owner_id_users')),
+    sa.ForeignKeyConstraint(['parent_id'], ['incidents.id'], name=op.f('fk_incidents_parent_id_incidents')),
+    sa.ForeignKeyConstraint(['reporter_id'], ['users.id'], name=op.f('fk_incidents_reporter_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incidents')),
+    sa.UniqueConstraint('number', name=op.f('uq_incidents_number'))
+    )
+    with op.batch_alter_table('incidents', schema=None) as batch_op:
+        batch_op.create_index('ix_incidents_parent', ['parent_id'], unique=False)
+        batch_op.create_index('ix_incidents_registered', ['registered_at'], unique=False)
+        batch_op.create_index('ix_incidents_service', ['service'], unique=False)
+        batch_op.create_index('ix_incidents_status_priority', ['status', 'priority'], unique=False)
+
+    op.create_table('incident_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('field', sa.String(length=40), nullable=False),
+    sa.Column('old', sa.Text(), nullable=True),
+    sa.Column('new', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_incident_events_actor_id_users')),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_incident_events_incident_id_incidents'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incident_events'))
+    )
+    with op.batch_alter_table('incident_events', schema=None) as batch_op:
+        batch_op.create_index('ix_incident_events_timeline', ['incident_id', 'at', 'id'], unique=False)
+
+    op.create_table('incident_members',
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('joined_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("role IN ('commander', 'scribe', 'liaison', 'member')", name=op.f('ck_incident_members_role_known')),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_incident_members_incident_id_incidents'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_incident_members_user_id_users')),
+    sa.PrimaryKeyConstraint('incident_id', 'user_id', name=op.f('pk_incident_members'))
+    )
+    with op.batch_alter_table('incident_members', schema=None) as batch_op:
+        batch_op.create_index('ix_incident_members_user', ['user_id'], unique=False)
+
     op.create_table('notes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('author_id', sa.Integer(), nullable=False),
@@ -52,12 +141,14 @@ def upgrade():
     sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('sort_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('reply_to_id', sa.Integer(), nullable=True),
+    sa.Column('incident_id', sa.Integer(), nullable=True),
     sa.Column('thread_id', sa.Integer(), nullable=True),
     sa.Column('edited_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('retracted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('retracted_by_id', sa.Integer(), nullable=True),
     sa.Column('reply_count', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_notes_author_id_users')),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_notes_incident_id_incidents')),
     sa.ForeignKeyConstraint(['reply_to_id'], ['notes.id'], name=op.f('fk_notes_reply_to_id_notes')),
     sa.ForeignKeyConstraint(['retracted_by_id'], ['users.id'], name=op.f('fk_notes_retracted_by_id_users')),
     sa.ForeignKeyConstraint(['thread_id'], ['notes.id'], name=op.f('fk_notes_thread_id_notes')),
@@ -65,6 +156,7 @@ def upgrade():
     )
     with op.batch_alter_table('notes', schema=None) as batch_op:
         batch_op.create_index('ix_notes_author_sort', ['author_id', 'sort_at', 'id'], unique=False)
+        batch_op.create_index('ix_notes_incident', ['incident_id', 'sort_at', 'id'], unique=False)
         batch_op.create_index('ix_notes_reply_to', ['reply_to_id'], unique=False)
         batch_op.create_index('ix_notes_sort', ['sort_at', 'id'], unique=False)
         batch_op.create_index('ix_notes_thread', ['thread_id', 'sort_at'], unique=False)
@@ -222,11 +314,28 @@ def downgrade():
         batch_op.drop_index('ix_notes_thread')
         batch_op.drop_index('ix_notes_sort')
         batch_op.drop_index('ix_notes_reply_to')
+        batch_op.drop_index('ix_notes_incident')
         batch_op.drop_index('ix_notes_author_sort')
 
     op.drop_table('notes')
+    with op.batch_alter_table('incident_members', schema=None) as batch_op:
+        batch_op.drop_index('ix_incident_members_user')
+
+    op.drop_table('incident_members')
+    with op.batch_alter_table('incident_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_incident_events_timeline')
+
+    op.drop_table('incident_events')
+    with op.batch_alter_table('incidents', schema=None) as batch_op:
+        batch_op.drop_index('ix_incidents_status_priority')
+        batch_op.drop_index('ix_incidents_service')
+        batch_op.drop_index('ix_incidents_registered')
+        batch_op.drop_index('ix_incidents_parent')
+
+    op.drop_table('incidents')
     with op.batch_alter_table('follows', schema=None) as batch_op:
         batch_op.drop_index('ix_follows_target')
 
     op.drop_table('follows')
     op.drop_table('users')
+    op.drop_table('incident_models')

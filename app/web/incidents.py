@@ -1,0 +1,142 @@
+"""Incident pages: the list managers filter, registration, and the incident's timeline."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from app import accounts, incidents, notes
+from app.errors import Refused
+from app.web import render
+from app.web.forms import AssignForm, EmptyForm, IncidentForm, MoveForm, NoteForm, require_valid
+
+bp = Blueprint("incidents", __name__, url_prefix="/incidents")
+
+
+@bp.get("")
+@login_required
+def index():
+    filters = {
+        key: request.args.get(key, "")
+        for key in ("status", "priority", "service", "major", "mine", "sort")
+    }
+    found = incidents.search_incidents(current_user, **filters)
+    return render(
+        "incidents/index.html",
+        "incidents/_rows.html",
+        incidents=found,
+        filters=filters,
+        statuses=incidents.MOVES,
+        sla=incidents.sla,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def register():
+    form = IncidentForm()
+    if request.method == "POST":
+        require_valid(form)
+        incident = incidents.register(
+            current_user,
+            title=form.title.data,
+            description=form.description.data,
+            service=form.service.data or None,
+            category=form.category.data or None,
+            subcategory=form.subcategory.data or None,
+            impact=int(form.impact.data),
+            urgency=int(form.urgency.data),
+            assignment_group=form.assignment_group.data or None,
+            restricted=form.restricted.data,
+        )
+        flash(f"Registered {incident.number}.", "info")
+        return redirect(url_for("incidents.show", number=incident.number))
+    return render("incidents/new.html", form=form)
+
+
+@bp.get("/<number>")
+@login_required
+def show(number: str):
+    incident = incidents.get_incident(number, current_user)
+    return render(
+        "incidents/show.html",
+        "incidents/_timeline.html",
+        incident=incident,
+        timeline=incidents.timeline(incident, current_user),
+        clock=incidents.sla(incident),
+        team=incidents.members(incident),
+        children=incidents.children(incident),
+        moves=sorted(incidents.MOVES[incident.status]),
+        resolution_codes=incidents.RESOLUTION_CODES,
+        action_form=EmptyForm(),
+        title=f"{incident.number} {incident.title}",
+    )
+
+
+@bp.post("/<number>/notes")
+@login_required
+def post(number: str):
+    incident = incidents.get_incident(number, current_user)
+    form = require_valid(NoteForm())
+    note = notes.post_note(current_user, form.text.data, incident=incident)
+    if request.headers.get("HX-Request"):
+        return render("feed/_note.html", "feed/_note.html", note=note, fresh=True, status=201)
+    return redirect(url_for("incidents.show", number=incident.number))
+
+
+@bp.post("/<number>/status")
+@login_required
+def move(number: str):
+    incident = incidents.get_incident(number, current_user)
+    form = require_valid(MoveForm())
+    incidents.move(
+        current_user,
+        incident,
+        form.status.data,
+        reason=form.reason.data,
+        resolution_code=form.resolution_code.data or None,
+        resolution_notes=form.resolution_notes.data,
+    )
+    return redirect(url_for("incidents.show", number=incident.number))
+
+
+@bp.post("/<number>/owner")
+@login_required
+def assign(number: str):
+    incident = incidents.get_incident(number, current_user)
+    form = require_valid(AssignForm())
+    owner = accounts.get_user(form.owner.data.strip().lstrip("@"))
+    incidents.assign(current_user, incident, owner)
+    return redirect(url_for("incidents.show", number=incident.number))
+
+
+@bp.post("/<number>/acknowledge")
+@login_required
+def acknowledge(number: str):
+    incident = incidents.get_incident(number, current_user)
+    require_valid(EmptyForm())
+    incidents.acknowledge(current_user, incident)
+    return redirect(url_for("incidents.show", number=incident.number))
+
+
+@bp.post("/<number>/major")
+@login_required
+def major(number: str):
+    incident = incidents.get_incident(number, current_user)
+    require_valid(EmptyForm())
+    incidents.set_major(current_user, incident, request.form.get("major") == "yes")
+    return redirect(url_for("incidents.show", number=incident.number))
+
+
+@bp.post("/<number>/parent")
+@login_required
+def link(number: str):
+    incident = incidents.get_incident(number, current_user)
+    require_valid(EmptyForm())
+    parent_number = (request.form.get("parent") or "").strip()
+    if not parent_number:
+        raise Refused("Name the parent incident, e.g. INC0000123.")
+    incidents.link_parent(
+        current_user, incident, incidents.get_incident(parent_number, current_user)
+    )
+    return redirect(url_for("incidents.show", number=incident.number))
