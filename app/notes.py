@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
-from app import incidents, notifications, tags, timelines
+from app import incidents, notifications, quick_actions, tags, timelines
 from app.accounts import users_named
 from app.database import write_transaction
 from app.errors import Forbidden, NotFound, Refused
@@ -74,10 +74,13 @@ def post_note(
     text = clean_text(text)
     now = posted_at or utcnow()
     occurred_at = check_occurred_at(occurred_at, now)
+    actions = quick_actions.parse(text)
     with write_transaction():
         if reply_to is not None:
             reply_to = _check_reply_target(reply_to, author)
         incident = _home_incident(author, text, incident, reply_to)
+        if actions and incident is None:
+            raise Refused("Quick actions work on an incident: post from its page or name it.")
         note = Note(
             author_id=author.id,
             text=text,
@@ -94,6 +97,8 @@ def post_note(
         db.session.add(NoteVersion(note_id=note.id, version=1, text=text, written_at=now))
         _derive(note, author)
         timelines.deliver(note)
+        if actions:  # in the same transaction: a refused action posts nothing
+            quick_actions.apply(author, incident, actions, text)
         if reply_to is not None:
             db.session.execute(
                 update(Note).where(Note.id == reply_to.id).values(reply_count=Note.reply_count + 1)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from app import accounts, incidents, notes
+from app import accounts, incidents, notes, quick_actions
 from app.errors import Refused
+from app.extensions import htmx
 from app.web import render
 from app.web.forms import AssignForm, EmptyForm, IncidentForm, MoveForm, NoteForm, require_valid
 
@@ -79,9 +80,27 @@ def post(number: str):
     incident = incidents.get_incident(number, current_user)
     form = require_valid(NoteForm())
     note = notes.post_note(current_user, form.text.data, incident=incident)
-    if request.headers.get("HX-Request"):
+    page = url_for("incidents.show", number=incident.number)
+    if htmx and not quick_actions.parse(note.text):
         return render("feed/_note.html", "feed/_note.html", note=note, fresh=True, status=201)
-    return redirect(url_for("incidents.show", number=incident.number))
+    if htmx:  # quick actions changed the incident: show it afresh, events included
+        return "", 204, {"HX-Redirect": page}
+    return redirect(page)
+
+
+@bp.get("/<number>/preview")
+@login_required
+def preview(number: str):
+    """What the quick actions in a draft note would do (the composer shows it as you type)."""
+    incident = incidents.get_incident(number, current_user)
+    text = request.args.get("text", "")[:2000]
+    try:
+        lines, problem = quick_actions.describe(quick_actions.parse(text), incident), None
+    except Refused as refused:
+        lines, problem = [], refused.message
+    return render(
+        "incidents/_preview.html", "incidents/_preview.html", lines=lines, problem=problem
+    )
 
 
 @bp.post("/<number>/status")

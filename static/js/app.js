@@ -213,6 +213,8 @@
       form.reset();
       textarea.value = keep;
       if (error) error.textContent = "";
+      const preview = form.querySelector(".preview");
+      if (preview) preview.textContent = "";
       updateCount(textarea);
       textarea.focus();
     }

@@ -137,3 +137,28 @@ def test_pages_have_no_serious_accessibility_violations(new_page, people, width,
     page.context.clear_cookies()
     page.goto("/login")
     assert axe_violations(page) == []
+
+
+def test_register_an_incident_post_notes_and_resolve_it_with_a_quick_action(new_page, people):
+    page = new_page()
+    sign_in(page, "sam")
+    page.goto("/incidents/new")
+    page.fill("#title", "Ward tablets cannot reach patient records")
+    page.select_option("#impact", "2")
+    page.select_option("#urgency", "1")
+    page.click("button[type=submit].primary")
+    page.wait_for_url("**/incidents/INC0000001")
+    box = page.locator("#note-text-incident")
+    timeline = page.locator("#incident-timeline")
+    for text in ["Wi-Fi fine, app times out #EPR", "token refresh failing since 07:00"]:
+        box.fill(text)
+        box.press("Control+Enter")
+        expect(timeline).to_contain_text(text)
+    box.fill("rolled back the token service\n/status resolved")
+    expect(page.locator("#preview-incident")).to_contain_text(
+        "Move INC0000001 to in progress then resolved"
+    )
+    box.press("Control+Enter")
+    expect(page.locator(".facts")).to_contain_text("resolved")
+    expect(timeline).to_contain_text("rolled back the token service")
+    expect(timeline).to_contain_text("from in_progress to resolved")
