@@ -400,3 +400,27 @@ class IncidentMember(db.Model):
         CheckConstraint(f"role IN {MEMBER_ROLES!r}", name="role_known"),
         Index("ix_incident_members_user", "user_id"),
     )
+
+
+class AlertGroup(db.Model):
+    """An Alertmanager alert group (by its group key) and the incident it registered."""
+
+    __tablename__ = "alert_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(1000), unique=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AlertInstance(db.Model):
+    """One alert of a group by its fingerprint: seen firing, later resolved."""
+
+    __tablename__ = "alert_instances"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("alert_groups.id"), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(100), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -32,9 +32,9 @@ def render(template: str, partial: str | None = None, status: int = 200, **conte
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.web import admin, auth, feed, incidents, ops, people, tags
+    from app.web import admin, auth, feed, hooks, incidents, ops, people, tags
 
-    for module in (auth, feed, tags, people, incidents, admin, ops):
+    for module in (auth, feed, tags, people, incidents, admin, hooks, ops):
         app.register_blueprint(module.bp)
     from app.web import filters
 
@@ -62,6 +62,8 @@ def _register_headers(app: Flask) -> None:
 
 def _register_errors(app: Flask) -> None:
     def error_page(message: str, status: int):
+        if request.blueprint == "hooks":  # machines get JSON, not a page
+            return {"error": message}, status
         if htmx:
             response = make_response(render_template("_error.html", message=message), status)
             # htmx ignores 4xx bodies by default; send the message to the form's error slot.

@@ -1,8 +1,8 @@
-"""The schema: people, notes and versions, hashtags, follows, home timelines, notifications, incidents.
+"""The schema: people, notes, hashtags, follows, home timelines, notifications, incidents, alerts.
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 20:23:47.603232
+Create Date: 2026-11-24 20:35:36.004933
 
 """
 from alembic import op
@@ -105,6 +105,16 @@ def upgrade():
         batch_op.create_index('ix_incidents_service', ['service'], unique=False)
         batch_op.create_index('ix_incidents_status_priority', ['status', 'priority'], unique=False)
 
+    op.create_table('alert_groups',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('group_key', sa.String(length=1000), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_alert_groups_incident_id_incidents')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alert_groups')),
+    sa.UniqueConstraint('group_key', name=op.f('uq_alert_groups_group_key'))
+    )
     op.create_table('incident_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('incident_id', sa.Integer(), nullable=False),
@@ -161,6 +171,15 @@ def upgrade():
         batch_op.create_index('ix_notes_sort', ['sort_at', 'id'], unique=False)
         batch_op.create_index('ix_notes_thread', ['thread_id', 'sort_at'], unique=False)
 
+    op.create_table('alert_instances',
+    sa.Column('group_id', sa.Integer(), nullable=False),
+    sa.Column('fingerprint', sa.String(length=100), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('starts_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('ends_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['group_id'], ['alert_groups.id'], name=op.f('fk_alert_instances_group_id_alert_groups')),
+    sa.PrimaryKeyConstraint('group_id', 'fingerprint', name=op.f('pk_alert_instances'))
+    )
     op.create_table('hashtags',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=200), nullable=False),
@@ -310,6 +329,7 @@ def downgrade():
         batch_op.drop_index('ix_hashtags_canonical')
 
     op.drop_table('hashtags')
+    op.drop_table('alert_instances')
     with op.batch_alter_table('notes', schema=None) as batch_op:
         batch_op.drop_index('ix_notes_thread')
         batch_op.drop_index('ix_notes_sort')
@@ -326,6 +346,7 @@ def downgrade():
         batch_op.drop_index('ix_incident_events_timeline')
 
     op.drop_table('incident_events')
+    op.drop_table('alert_groups')
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.drop_index('ix_incidents_status_priority')
         batch_op.drop_index('ix_incidents_service')
