@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -60,6 +61,25 @@ def demo_command(note_count: int, seed: int, days: int) -> None:
     click.echo(summary)
 
 
+@click.group("import", help="Import records and notes from other systems.")
+def import_group() -> None:
+    pass
+
+
+@import_group.command("servicenow")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_servicenow_command(path: Path) -> None:
+    """Import a ServiceNow incident export (CSV, optionally gzipped)."""
+    from app import importers
+
+    try:
+        summary = importers.import_servicenow(path, progress=_progress)
+    except (ValueError, Refused) as error:
+        _fail(str(getattr(error, "message", error)))
+    click.echo(str(summary))
+
+
 def _progress(iterable, length: int, label: str):
     return click.progressbar(iterable, length=length, label=label, file=sys.stderr)
 
@@ -67,6 +87,7 @@ def _progress(iterable, length: int, label: str):
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(demo_command)
+    app.cli.add_command(import_group)
 
 
 def main() -> None:

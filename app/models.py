@@ -338,6 +338,10 @@ class Incident(db.Model):
     workaround: Mapped[str | None] = mapped_column(Text)
     resolution_code: Mapped[str | None] = mapped_column(String(80))
     resolution_notes: Mapped[str | None] = mapped_column(Text)
+    # From imported records (ServiceNow keeps them; I2I derives its own from events).
+    reassignment_count: Mapped[int | None] = mapped_column(Integer)
+    reopen_count: Mapped[int | None] = mapped_column(Integer)
+    made_sla: Mapped[bool | None] = mapped_column()
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
     model_id: Mapped[int | None] = mapped_column(ForeignKey("incident_models.id"))
     detected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

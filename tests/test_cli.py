@@ -83,3 +83,26 @@ def test_demo_builds_people_and_notes_once(i2i):
     assert "10 people, 60 notes over 5 days" in first.stdout
     again = i2i("demo", "--notes", "60")
     assert again.returncode == 0 and "already built" in again.stdout
+
+
+def test_import_servicenow_prints_a_summary_and_is_idempotent(i2i, tmp_path):
+    import gzip
+
+    source = ROOT.parent / "shared" / "data" / "servicenow-incident-log"
+    with gzip.open(source / "incident_event_log.csv.gz", "rt", encoding="utf-8") as rows:
+        sample = "".join(next(rows) for _ in range(120))
+    path = tmp_path / "sample.csv"
+    path.write_text(sample)
+    first = i2i("import", "servicenow", str(path))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("created ") and "skipped: none" in first.stdout
+    again = i2i("import", "servicenow", str(path))
+    assert "created 0" in again.stdout and "already imported (unchanged)" in again.stdout
+
+
+def test_import_of_a_missing_or_wrong_file_fails_with_one_line(i2i, tmp_path):
+    assert i2i("import", "servicenow", str(tmp_path / "nope.csv")).returncode != 0
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("a,b\n1,2\n")
+    result = i2i("import", "servicenow", str(wrong))
+    assert result.returncode == 1 and "not a ServiceNow incident export" in result.stderr

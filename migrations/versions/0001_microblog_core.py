@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 20:35:36.004933
+Create Date: 2026-11-24 20:39:01.176919
 
 """
 from alembic import op
@@ -80,6 +80,9 @@ def upgrade():
     sa.Column('workaround', sa.Text(), nullable=True),
     sa.Column('resolution_code', sa.String(length=80), nullable=True),
     sa.Column('resolution_notes', sa.Text(), nullable=True),
+    sa.Column('reassignment_count', sa.Integer(), nullable=True),
+    sa.Column('reopen_count', sa.Integer(), nullable=True),
+    sa.Column('made_sla', sa.Boolean(), nullable=True),
     sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('model_id', sa.Integer(), nullable=True),
     sa.Column('detected_at', sa.DateTime(timezone=True), nullable=True),

@@ -1,0 +1,75 @@
+"""Importing real ServiceNow records (the UCI event log in shared/data)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app import importers, incidents
+from app.extensions import db
+from app.models import Incident, IncidentEvent
+
+SERVICENOW = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "servicenow-incident-log"
+    / "incident_event_log.csv.gz"
+)
+
+
+@pytest.fixture
+def servicenow_slice(tmp_path) -> Path:
+    """The log's first 400 lines: real rows, complete histories but for the last number."""
+    with gzip.open(SERVICENOW, "rt", encoding="utf-8") as source:
+        lines = [next(source) for _ in range(400)]
+    path = tmp_path / "slice.csv"
+    path.write_text("".join(lines))
+    return path
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_one_incident_per_number_from_its_final_row(ctx, servicenow_slice):
+    summary = importers.import_servicenow(servicenow_slice)
+    numbers = {line.split(",", 1)[0] for line in servicenow_slice.read_text().splitlines()[1:]}
+    assert summary.created == len(numbers) == count(Incident)
+    first = db.session.scalar(select(Incident).where(Incident.number == "INC0000045"))
+    assert (first.status, first.impact, first.urgency, first.priority) == ("closed", 2, 2, 3)
+    assert first.assignment_group == "Group 56" and first.reporter.username == "caller_2403"
+    assert first.registered_at.isoformat() == "2016-02-29T01:16:00+00:00"
+    assert first.closed_at.isoformat() == "2016-03-05T12:00:00+00:00"
+    assert first.made_sla is True and first.source == "import"
+    moves = [(e.old, e.new) for e in incidents.events(first) if e.field == "status"]
+    assert moves == [(None, "new"), ("new", "resolved"), ("resolved", "closed")]
+
+
+def test_importing_twice_changes_nothing(ctx, servicenow_slice):
+    importers.import_servicenow(servicenow_slice)
+    before = (count(Incident), count(IncidentEvent))
+    again = importers.import_servicenow(servicenow_slice)
+    assert again.created == 0 and (count(Incident), count(IncidentEvent)) == before
+
+
+def test_bad_rows_are_reported_by_line_and_their_incident_skipped(ctx, servicenow_slice):
+    lines = servicenow_slice.read_text().splitlines(keepends=True)
+    broken = lines[1].replace("2 - Medium,2 - Medium", "9 - Weird,2 - Medium", 1)
+    number = lines[1].split(",", 1)[0]
+    lines = [lines[0]] + [line for line in lines[1:] if not line.startswith(number)] + [broken]
+    servicenow_slice.write_text("".join(lines))
+    summary = importers.import_servicenow(servicenow_slice)
+    assert summary.skipped == {"incidents with bad rows": 1}
+    assert summary.problems[0].startswith(f"line {len(lines)}: incidents with bad rows: {number}")
+    assert db.session.scalar(select(Incident).where(Incident.number == number)) is None
+
+
+def test_a_file_that_is_not_a_servicenow_export_is_refused(ctx, tmp_path):
+    path = tmp_path / "other.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="not a ServiceNow incident export"):
+        importers.import_servicenow(path)
