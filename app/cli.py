@@ -80,6 +80,20 @@ def import_servicenow_command(path: Path) -> None:
     click.echo(str(summary))
 
 
+@import_group.command("statuspage")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def import_statuspage_command(folder: Path) -> None:
+    """Import Statuspage incident JSON files (as GitHub's status history is kept)."""
+    from app import importers
+
+    try:
+        summary = importers.import_statuspage(folder, progress=_progress)
+    except (ValueError, Refused) as error:
+        _fail(str(getattr(error, "message", error)))
+    click.echo(str(summary))
+
+
 def _progress(iterable, length: int, label: str):
     return click.progressbar(iterable, length=length, label=label, file=sys.stderr)
 

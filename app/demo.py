@@ -20,6 +20,7 @@ import regex
 from app import accounts
 from app.models import Note, utcnow
 from app.notes import MAX_LENGTH, post_note
+from app.text import hashtag_for
 
 DEMO_PASSWORD = "incident-to-insight"  # noqa: S105 - the demo is public by design
 PEOPLE = [
@@ -57,11 +58,6 @@ def load_updates(folder: Path = DATA) -> list[Update]:
             if body and not HTML.search(body) and len(body) < MAX_LENGTH - 60:
                 updates.append(Update(body, names))
     return updates
-
-
-def camel_tag(name: str) -> str:
-    words = regex.findall(r"[\p{L}\p{Nd}]+", name)
-    return "#" + "".join(w[:1].upper() + w[1:] for w in words) if words else ""
 
 
 def build_demo(
@@ -109,7 +105,7 @@ def _working_time(rng: random.Random, start, end):
 
 
 def _note_text(rng: random.Random, update: Update, people, author: str) -> str:
-    tags = [t for t in map(camel_tag, update.components[:2]) if 1 < len(t) <= 25]
+    tags = [t for t in map(hashtag_for, update.components[:2]) if 1 < len(t) <= 25]
     if rng.random() < 0.25:
         tags.append(rng.choice(DRIFT))
     mention = ""

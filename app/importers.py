@@ -6,17 +6,23 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html import unescape
 from pathlib import Path
 
+import regex
 from sqlalchemy import insert, select
 
 from app.database import insert_ignoring_duplicates, write_transaction
+from app.errors import Refused
 from app.extensions import db
 from app.incidents import priority_for
 from app.models import Incident, IncidentEvent, User
+from app.notes import MAX_LENGTH
+from app.text import hashtag_for
 
 Progress = Callable[[Iterable, int, str], object]
 
@@ -28,10 +34,11 @@ class Summary:
     skipped: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # "line 12: why", first ones only
 
-    def skip(self, reason: str, line: int | None = None, detail: str = "") -> None:
+    def skip(self, reason: str, where: str | None = None, detail: str = "") -> None:
+        """Count a skipped record; `where` ("line 12", a file name) lists it as a problem."""
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
-        if line is not None and len(self.problems) < 50:
-            self.problems.append(f"line {line}: {reason}{': ' + detail if detail else ''}")
+        if where is not None and len(self.problems) < 50:
+            self.problems.append(f"{where}: {reason}{': ' + detail if detail else ''}")
 
     def __str__(self) -> str:
         skipped = ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items())) or "none"
@@ -102,7 +109,7 @@ def import_servicenow(path: Path, progress: Progress | None = None) -> Summary:
     for line, row in enumerate(reader, start=2):
         number = _value(row, "number")
         if number is None:
-            summary.skip("rows without a number", line)
+            summary.skip("rows without a number", f"line {line}")
             continue
         by_number.setdefault(number, []).append((line, row))
     existing = dict(db.session.execute(select(Incident.number, Incident.id)).all())
@@ -114,7 +121,7 @@ def import_servicenow(path: Path, progress: Progress | None = None) -> Summary:
         try:
             records.append(_servicenow_record(number, rows))
         except ValueError as error:
-            summary.skip("incidents with bad rows", rows[-1][0], f"{number}: {error}")
+            summary.skip("incidents with bad rows", f"line {rows[-1][0]}", f"{number}: {error}")
     wrap = progress or (lambda items, length, label: _Null(items))
     with wrap(
         range(0, len(records), BATCH), len(records) // BATCH + 1, "Importing incidents"
@@ -252,3 +259,174 @@ def _accounts(names: set[str]) -> dict[str, int]:
     insert_ignoring_duplicates(User, rows)
     found = db.session.execute(select(User.username, User.id).where(User.username.in_(names)))
     return dict(found.all())
+
+
+# Statuspage impact → (impact, urgency): critical P1, major P2, minor P3, none P5.
+STATUSPAGE_IMPACT = {"critical": (1, 1), "major": (1, 2), "minor": (2, 2), "none": (3, 3)}
+STATUSPAGE_ACCOUNT = "statuspage"
+LEGACY_ITEM = regex.compile(
+    r"<li>\s*<strong>\s*(\d{4}-\d\d-\d\d \d\d:\d\d(?::\d\d)?)\s*</strong>\s*-?\s*(.*?)</li>",
+    regex.S,
+)
+TAGS_HTML = regex.compile(r"<[^>]+>")
+
+
+def _iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _plain(html: str) -> str:
+    return " ".join(unescape(TAGS_HTML.sub(" ", html)).split())
+
+
+def _messages(update: dict) -> list[tuple[datetime, str]]:
+    """(time, text) of an update; a pre-2019 HTML update holds several timestamped ones."""
+    body = update.get("body") or ""
+    items = LEGACY_ITEM.findall(body)
+    if items:
+        return [
+            (datetime.fromisoformat(at).replace(tzinfo=UTC), _plain(text))
+            for at, text in items
+            if _plain(text)
+        ]
+    when = _iso(update.get("display_at") or update.get("created_at"))
+    text = _plain(body)
+    return [(when, text)] if text and when else []
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    """Split a long message at spaces into notes that fit (numbered "(1/3)")."""
+    if len(text) <= size:
+        return [text]
+    parts, current = [], ""
+    for word in text.split(" "):
+        if current and len(current) + 1 + len(word) > size - 8:
+            parts.append(current)
+            current = word
+        else:
+            current = f"{current} {word}".strip()
+    parts.append(current)
+    return [f"{part} ({i}/{len(parts)})" for i, part in enumerate(parts, 1)]
+
+
+def import_statuspage(folder: Path, progress: Progress | None = None) -> Summary:
+    """Import Statuspage incident JSON (one {"page", "incident"} file each): an incident
+    per file, each update a note by the importer account at its display time, components
+    as the service and as hashtags. Running it twice changes nothing."""
+    from app import accounts, notes
+    from app.models import Note
+
+    files = sorted((folder / "incidents").glob("*.json")) or sorted(folder.glob("*.json"))
+    files = [f for f in files if f.name != "incident_codes.json"]
+    if not files:
+        raise ValueError(f"no Statuspage incident files in {folder}")
+    summary = Summary()
+    account = accounts.find_user(STATUSPAGE_ACCOUNT) or accounts.create_user(
+        STATUSPAGE_ACCOUNT, role="responder", display_name="Status page (imported)"
+    )
+    known = set(
+        db.session.scalars(
+            select(Incident.external_ref).where(Incident.external_ref.like("statuspage:%"))
+        )
+    )
+    wrap = progress or (lambda items, length, label: _Null(items))
+    with wrap(files, len(files), "Importing status-page incidents") as paths:
+        batch: list[dict] = []
+        for path in paths:
+            try:
+                incident = json.loads(path.read_text())["incident"]
+                ref = f"statuspage:{incident['id']}"
+            except (ValueError, KeyError, TypeError) as error:
+                summary.skip("unreadable files", path.name, str(error))
+                continue
+            if ref in known:
+                summary.skip("already imported (unchanged)")
+                continue
+            batch.append(incident)
+            if len(batch) == 100:
+                _store_statuspage(batch, account, summary, notes, Note)
+                batch = []
+        _store_statuspage(batch, account, summary, notes, Note)
+    return summary
+
+
+def _store_statuspage(batch, account, summary: Summary, notes, note_model) -> None:
+    """Write a batch in one transaction; each incident in a savepoint of its own, so a bad
+    one is skipped with its reason and never half-written."""
+    with write_transaction():
+        for incident in batch:
+            try:
+                with db.session.begin_nested():
+                    _statuspage_incident(incident, account, notes)
+                summary.created += 1
+            except (Refused, KeyError, TypeError, ValueError) as error:
+                reason = getattr(error, "message", None) or repr(error)
+                summary.skip("incidents with bad updates", f"incident {incident.get('id')}", reason)
+
+
+def _component_tags(components: list[str], room: int = 120) -> str:
+    tags = ""
+    for tag in filter(None, map(hashtag_for, components)):
+        if len(tags) + 1 + len(tag) > room:
+            break
+        tags = f"{tags} {tag}".strip()
+    return tags
+
+
+def _statuspage_incident(incident: dict, account: User, notes) -> None:
+    from app import incidents
+
+    components = [c["name"] for c in incident.get("components") or []]
+    tags = _component_tags(components)
+    impact, urgency = STATUSPAGE_IMPACT.get(incident.get("impact") or "none", (3, 3))
+    created = _iso(incident.get("created_at")) or datetime.now(UTC)
+    resolved = _iso(incident.get("resolved_at"))
+    record = Incident(
+        number=incidents.next_number(),
+        external_ref=f"statuspage:{incident['id']}",
+        title=(incident.get("name") or "Status page incident")[:200],
+        service=components[0] if components else None,
+        impact=impact,
+        urgency=urgency,
+        priority=priority_for(impact, urgency),
+        status="resolved" if incident.get("status") == "resolved" else "in_progress",
+        owner_id=account.id,
+        reporter_id=account.id,
+        source="import",
+        major=False,
+        restricted=False,
+        detected_at=_iso(incident.get("started_at")),
+        registered_at=created,
+        acknowledged_at=created,
+        resolved_at=resolved,
+        resolution_code="Solved (Permanently)" if resolved else None,
+    )
+    db.session.add(record)
+    db.session.flush()
+    db.session.add(
+        IncidentEvent(
+            incident_id=record.id,
+            actor_id=account.id,
+            at=created,
+            field="registered",
+            new=record.number,
+        )
+    )
+    room = MAX_LENGTH - len(tags) - 1
+    for update in sorted(
+        incident.get("incident_updates") or [], key=lambda u: u.get("display_at") or ""
+    ):
+        for when, text in _messages(update):
+            for chunk in _chunks(text, room):
+                notes.post_note(account, f"{chunk} {tags}".strip(), posted_at=when, incident=record)
+    if resolved:
+        db.session.add(
+            IncidentEvent(
+                incident_id=record.id,
+                actor_id=account.id,
+                at=resolved,
+                field="status",
+                old="in_progress",
+                new="resolved",
+            )
+        )

@@ -99,7 +99,7 @@ def get_incident(number: str, viewer: User | None) -> Incident:
     return incident
 
 
-def _next_number() -> str:
+def next_number() -> str:
     width = len(NUMBER_PREFIX) + NUMBER_DIGITS
     latest = db.session.scalar(
         select(func.max(Incident.number)).where(
@@ -161,7 +161,7 @@ def register(
         try:
             with write_transaction():
                 incident = Incident(
-                    number=_next_number(),
+                    number=next_number(),
                     title=title,
                     description=description,
                     service=service,

@@ -318,6 +318,8 @@ class Incident(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
+    # Where an imported record came from ("statuspage:<id>"): what makes imports idempotent.
+    external_ref: Mapped[str | None] = mapped_column(String(120), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     service: Mapped[str | None] = mapped_column(String(120))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from app import incidents, notifications, quick_actions, tags, timelines
 from app.accounts import users_named
-from app.database import write_transaction
+from app.database import increment, write_transaction
 from app.errors import Forbidden, NotFound, Refused
 from app.extensions import db
 from app.models import Incident, IncidentRef, Mention, Note, NoteVersion, User, utcnow
@@ -100,9 +100,7 @@ def post_note(
         if actions:  # in the same transaction: a refused action posts nothing
             quick_actions.apply(author, incident, actions, text)
         if reply_to is not None:
-            db.session.execute(
-                update(Note).where(Note.id == reply_to.id).values(reply_count=Note.reply_count + 1)
-            )
+            increment(Note, reply_to.id, "reply_count")
             if can_see_note(reply_to.author, note):
                 notifications.notify(reply_to.author, "reply", note, author)
     return note

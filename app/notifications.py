@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
-from app.database import write_transaction
+from app.database import increment, write_transaction
 from app.extensions import db
 from app.models import Note, Notification, User, utcnow
 from app.visibility import visible_notes_clause
@@ -31,9 +31,7 @@ def notify(user: User, kind: str, note: Note, actor: User) -> None:
                 created_at=note.posted_at,  # an imported note notifies as of when it was written
             )
         )
-        db.session.execute(
-            update(User).where(User.id == user.id).values(unread_count=User.unread_count + 1)
-        )
+        increment(User, user.id, "unread_count")
 
 
 def _visible(user: User):

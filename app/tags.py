@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select, update
 
 from app.database import (
     add_to_counter,
+    increment,
     insert_ignoring_duplicates,
     starts_with,
     write_transaction,
@@ -88,9 +89,7 @@ def uncount_note(note: Note) -> None:
 
 
 def _count_note(tag_id: int, author_id: int, delta: int) -> None:
-    db.session.execute(
-        update(Hashtag).where(Hashtag.id == tag_id).values(note_count=Hashtag.note_count + delta)
-    )
+    increment(Hashtag, tag_id, "note_count", delta)
     add_to_counter(TagAuthor, {"tag_id": tag_id, "user_id": author_id}, "note_count", delta)
 
 

@@ -255,3 +255,10 @@ def _render_text(
 
 def _plain(chunk: str) -> str:
     return str(escape(chunk)).replace("\n", "<br>")
+
+
+def hashtag_for(name: str) -> str:
+    """A CamelCase hashtag for a name ("Git Operations" → "#GitOperations"), or "" if none."""
+    words = regex.findall(r"[\p{L}\p{Nd}]+", name)
+    tag = "#" + "".join(w[:1].upper() + w[1:] for w in words) if words else ""
+    return tag if is_valid_tag_name(tag[1:]) else ""

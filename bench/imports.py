@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
-GOALS = {"servicenow": 30.0}
+GOALS = {"servicenow": 30.0, "statuspage": 10.0}
 
 
 def main() -> int:
@@ -23,7 +23,7 @@ def main() -> int:
 
     from app import create_app, importers
     from app.extensions import db
-    from app.models import Incident, IncidentEvent, User
+    from app.models import Incident, IncidentEvent, Note, User
 
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -44,13 +44,24 @@ def main() -> int:
                 for m in (Incident, IncidentEvent, User)
             ]
             rows.append(("servicenow", path.name, elapsed, summary, counts))
+            before = counts
+            folder = DATA / "github-status-history"
+            started = time.perf_counter()
+            summary = importers.import_statuspage(folder)
+            elapsed = time.perf_counter() - started
+            counts = [
+                db.session.scalar(select(func.count()).select_from(m))
+                for m in (Incident, Note, User)
+            ]
+            counts = [counts[0] - before[0], counts[1], counts[2] - before[2]]
+            rows.append(("statuspage", folder.name, elapsed, summary, counts))
     print(
-        f"\n{'import':<12} {'seconds':>8} {'goal':>6} {'incidents':>10} {'events':>8} "
+        f"\n{'import':<12} {'seconds':>8} {'goal':>6} {'incidents':>10} {'events/notes':>13} "
         f"{'people':>7}  summary"
     )
     for name, _file, elapsed, summary, (incidents, events, people) in rows:
         print(
-            f"{name:<12} {elapsed:>8.1f} {GOALS[name]:>6.0f} {incidents:>10,} {events:>8,} "
+            f"{name:<12} {elapsed:>8.1f} {GOALS[name]:>6.0f} {incidents:>10,} {events:>13,} "
             f"{people:>7,}  {str(summary).splitlines()[0]}"
         )
     return 0

@@ -73,3 +73,53 @@ def test_a_file_that_is_not_a_servicenow_export_is_refused(ctx, tmp_path):
     path.write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match="not a ServiceNow incident export"):
         importers.import_servicenow(path)
+
+
+GITHUB = Path(__file__).resolve().parents[2] / "shared" / "data" / "github-status-history"
+
+
+@pytest.fixture
+def statuspage_slice(tmp_path) -> Path:
+    """Real files: the legacy HTML one of 2011-07-28 and a few plain modern ones."""
+    folder = tmp_path / "status" / "incidents"
+    folder.mkdir(parents=True)
+    names = ["01sqkcp7z62r.json", "zzm4nczlpjyy.json", "zxng2w1wbl7m.json"]
+    for name in names:
+        (folder / name).write_bytes((GITHUB / "incidents" / name).read_bytes())
+    return folder.parent
+
+
+def test_statuspage_updates_become_notes_at_their_time(ctx, statuspage_slice):
+    from app.models import Note
+
+    summary = importers.import_statuspage(statuspage_slice)
+    assert summary.created == 3
+    legacy = db.session.scalar(
+        select(Incident).where(Incident.external_ref == "statuspage:01sqkcp7z62r")
+    )
+    assert (legacy.service, legacy.priority, legacy.status) == ("Git Operations", 3, "resolved")
+    texts = db.session.execute(
+        select(Note.text, Note.posted_at)
+        .where(Note.incident_id == legacy.id)
+        .order_by(Note.posted_at)
+    ).all()
+    assert texts[0].text.startswith("One of our file servers failed over")
+    assert texts[1].text.startswith("Our fileserver issues have been fully resolved!")
+    assert [p.isoformat() for _, p in texts] == [
+        "2011-07-28T03:06:00+00:00",
+        "2011-07-28T05:43:00+00:00",
+    ]
+    assert all(t.endswith("#GitOperations") for t, _ in texts)
+
+
+def test_statuspage_import_is_idempotent(ctx, statuspage_slice):
+    importers.import_statuspage(statuspage_slice)
+    before = count(Incident)
+    again = importers.import_statuspage(statuspage_slice)
+    assert again.created == 0 and count(Incident) == before
+
+
+def test_long_updates_are_split_into_numbered_notes():
+    text = " ".join(["word"] * 300)
+    parts = importers._chunks(text, 480)
+    assert len(parts) == 4 and parts[0].endswith("(1/4)") and all(len(p) <= 480 for p in parts)

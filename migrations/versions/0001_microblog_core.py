@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 20:39:01.176919
+Create Date: 2026-11-24 20:43:10.414364
 
 """
 from alembic import op
@@ -60,6 +60,7 @@ def upgrade():
     op.create_table('incidents',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('external_ref', sa.String(length=120), nullable=True),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('description', sa.Text(), nullable=True),
     sa.Column('service', sa.String(length=120), nullable=True),
@@ -100,6 +101,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['parent_id'], ['incidents.id'], name=op.f('fk_incidents_parent_id_incidents')),
     sa.ForeignKeyConstraint(['reporter_id'], ['users.id'], name=op.f('fk_incidents_reporter_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_incidents')),
+    sa.UniqueConstraint('external_ref', name=op.f('uq_incidents_external_ref')),
     sa.UniqueConstraint('number', name=op.f('uq_incidents_number'))
     )
     with op.batch_alter_table('incidents', schema=None) as batch_op:
