@@ -16,6 +16,8 @@ from pathlib import Path
 import regex
 from sqlalchemy import insert, select
 
+from app import bulk
+from app.bulk import NoteDraft
 from app.database import insert_ignoring_duplicates, write_transaction
 from app.errors import Refused
 from app.extensions import db
@@ -313,8 +315,7 @@ def import_statuspage(folder: Path, progress: Progress | None = None) -> Summary
     """Import Statuspage incident JSON (one {"page", "incident"} file each): an incident
     per file, each update a note by the importer account at its display time, components
     as the service and as hashtags. Running it twice changes nothing."""
-    from app import accounts, notes
-    from app.models import Note
+    from app import accounts
 
     files = sorted((folder / "incidents").glob("*.json")) or sorted(folder.glob("*.json"))
     files = [f for f in files if f.name != "incident_codes.json"]
@@ -344,20 +345,20 @@ def import_statuspage(folder: Path, progress: Progress | None = None) -> Summary
                 continue
             batch.append(incident)
             if len(batch) == 100:
-                _store_statuspage(batch, account, summary, notes, Note)
+                _store_statuspage(batch, account, summary)
                 batch = []
-        _store_statuspage(batch, account, summary, notes, Note)
+        _store_statuspage(batch, account, summary)
     return summary
 
 
-def _store_statuspage(batch, account, summary: Summary, notes, note_model) -> None:
+def _store_statuspage(batch, account, summary: Summary) -> None:
     """Write a batch in one transaction; each incident in a savepoint of its own, so a bad
     one is skipped with its reason and never half-written."""
     with write_transaction():
         for incident in batch:
             try:
                 with db.session.begin_nested():
-                    _statuspage_incident(incident, account, notes)
+                    _statuspage_incident(incident, account)
                 summary.created += 1
             except (Refused, KeyError, TypeError, ValueError) as error:
                 reason = getattr(error, "message", None) or repr(error)
@@ -373,7 +374,7 @@ def _component_tags(components: list[str], room: int = 120) -> str:
     return tags
 
 
-def _statuspage_incident(incident: dict, account: User, notes) -> None:
+def _statuspage_incident(incident: dict, account: User) -> None:
     from app import incidents
 
     components = [c["name"] for c in incident.get("components") or []]
@@ -413,12 +414,16 @@ def _statuspage_incident(incident: dict, account: User, notes) -> None:
         )
     )
     room = MAX_LENGTH - len(tags) - 1
-    for update in sorted(
+    updates = sorted(
         incident.get("incident_updates") or [], key=lambda u: u.get("display_at") or ""
-    ):
-        for when, text in _messages(update):
-            for chunk in _chunks(text, room):
-                notes.post_note(account, f"{chunk} {tags}".strip(), posted_at=when, incident=record)
+    )
+    drafts = [
+        NoteDraft(account.id, f"{chunk} {tags}".strip(), when, incident_id=record.id)
+        for update in updates
+        for when, text in _messages(update)
+        for chunk in _chunks(text, room)
+    ]
+    bulk.post_notes(drafts)
     if resolved:
         db.session.add(
             IncidentEvent(
