@@ -6,10 +6,10 @@ import regex
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.database import starts_with, write_transaction
+from app.database import insert_ignoring_duplicates, starts_with, write_transaction
 from app.errors import Conflict, Forbidden, NotFound, Refused
 from app.extensions import db
-from app.models import ROLES, User
+from app.models import ROLES, User, utcnow
 
 USERNAME = regex.compile(r"[a-z0-9_.\-]{2,30}")
 MIN_PASSWORD = 8
@@ -107,3 +107,25 @@ def suggest_users(prefix: str, limit: int = 8) -> list[User]:
     if prefix:
         query = query.where(starts_with(User.username, prefix))
     return list(db.session.scalars(query.order_by(User.username).limit(limit)))
+
+
+def ensure_accounts(usernames: set[str]) -> dict[str, int]:
+    """Ids of these usernames, creating accounts that cannot sign in for unknown ones
+    (imported authors, owners and callers)."""
+    if not usernames:
+        return {}
+    rows = [
+        {
+            "username": name,
+            "display_name": name.replace("_", " ").title(),
+            "password_hash": None,
+            "role": "responder",
+            "active": True,
+            "created_at": utcnow(),
+            "unread_count": 0,
+        }
+        for name in usernames
+    ]
+    insert_ignoring_duplicates(User, rows)
+    found = db.session.execute(select(User.username, User.id).where(User.username.in_(usernames)))
+    return dict(found.all())

@@ -94,6 +94,31 @@ def import_statuspage_command(folder: Path) -> None:
     click.echo(str(summary))
 
 
+@import_group.command("incidents")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_incidents_command(path: Path) -> None:
+    """Import incidents from JSON Lines (DESIGN section 6)."""
+    from app import exchange
+
+    click.echo(str(exchange.import_incidents(path)))
+
+
+@click.group("export", help="Export records as JSON Lines.")
+def export_group() -> None:
+    pass
+
+
+@export_group.command("incidents")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@with_appcontext
+def export_incidents_command(path: Path) -> None:
+    """Write every incident to PATH as JSON Lines (DESIGN section 6)."""
+    from app import exchange
+
+    click.echo(f"exported {exchange.export_incidents(path)} incidents to {path}")
+
+
 def _progress(iterable, length: int, label: str):
     return click.progressbar(iterable, length=length, label=label, file=sys.stderr)
 
@@ -102,6 +127,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(import_group)
+    app.cli.add_command(export_group)
 
 
 def main() -> None:

@@ -16,9 +16,9 @@ from pathlib import Path
 import regex
 from sqlalchemy import insert, select
 
-from app import bulk
+from app import accounts, bulk
 from app.bulk import NoteDraft
-from app.database import insert_ignoring_duplicates, write_transaction
+from app.database import write_transaction
 from app.errors import Refused
 from app.extensions import db
 from app.incidents import priority_for
@@ -217,7 +217,7 @@ def _store(records: list[dict]) -> None:
             r["incident"][k] for r in records for k in ("owner", "reporter") if r["incident"][k]
         }
         names |= {e["actor"] for r in records for e in r["events"] if e["actor"]}
-        people = _accounts(names)
+        people = accounts.ensure_accounts(names)
         rows = []
         for record in records:
             incident = dict(record["incident"])
@@ -242,25 +242,6 @@ def _store(records: list[dict]) -> None:
         ]
         if events:
             db.session.execute(insert(IncidentEvent), events)
-
-
-def _accounts(names: set[str]) -> dict[str, int]:
-    """Ids of these usernames, creating accounts that cannot sign in for new ones."""
-    rows = [
-        {
-            "username": n,
-            "display_name": n.replace("_", " ").title(),
-            "password_hash": None,
-            "role": "responder",
-            "active": True,
-            "created_at": datetime.now(UTC),
-            "unread_count": 0,
-        }
-        for n in names
-    ]
-    insert_ignoring_duplicates(User, rows)
-    found = db.session.execute(select(User.username, User.id).where(User.username.in_(names)))
-    return dict(found.all())
 
 
 # Statuspage impact → (impact, urgency): critical P1, major P2, minor P3, none P5.
@@ -315,8 +296,6 @@ def import_statuspage(folder: Path, progress: Progress | None = None) -> Summary
     """Import Statuspage incident JSON (one {"page", "incident"} file each): an incident
     per file, each update a note by the importer account at its display time, components
     as the service and as hashtags. Running it twice changes nothing."""
-    from app import accounts
-
     files = sorted((folder / "incidents").glob("*.json")) or sorted(folder.glob("*.json"))
     files = [f for f in files if f.name != "incident_codes.json"]
     if not files:

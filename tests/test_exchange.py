@@ -1,0 +1,79 @@
+"""Incidents as JSON Lines: export, import into an empty database, export again: the same."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from app import exchange, importers, incidents
+from app.extensions import db
+from app.models import Incident
+from tests.conftest import wipe
+from tests.test_importers import servicenow_slice  # noqa: F401 - a fixture
+
+
+def test_export_import_export_round_trips(ctx, servicenow_slice, make_user, tmp_path):  # noqa: F811
+    importers.import_servicenow(servicenow_slice)
+    sam = make_user("sam")
+    parent = incidents.register(sam, title="Ward Wi-Fi down", impact=1, urgency=2)
+    child = incidents.register(sam, title="Tablet cannot sync", restricted=True)
+    incidents.link_parent(sam, child, parent)
+    incidents.set_workaround(sam, parent, "use the wired kiosks")
+    first = tmp_path / "first.jsonl"
+    count = exchange.export_incidents(first)
+    assert count == db.session.scalar(select(func.count()).select_from(Incident))
+    record = json.loads(first.read_text().splitlines()[-1])
+    assert list(record) == list(exchange.KEYS) and record["parent"] == parent.number
+    db.session.commit()  # end the test's transaction: wiping waits for it otherwise
+    wipe(ctx)
+    summary = exchange.import_incidents(first)
+    assert summary.created == count and not summary.problems
+    second = tmp_path / "second.jsonl"
+    exchange.export_incidents(second)
+    assert second.read_text() == first.read_text()
+    again = exchange.import_incidents(first)
+    assert again.created == 0 and again.updated == 0
+
+
+def test_priority_is_recomputed_not_trusted(ctx, tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text(
+        json.dumps(
+            {
+                "number": "INC0001000",
+                "title": "x",
+                "impact": 1,
+                "urgency": 1,
+                "priority": 5,
+                "registered_at": "2026-01-01T10:00:00+00:00",
+            }
+        )
+    )
+    exchange.import_incidents(path)
+    assert db.session.scalar(select(Incident.priority)) == 1
+
+
+def test_bad_lines_are_reported_by_number_and_skipped_whole(ctx, tmp_path):
+    good = {
+        "number": "INC0002000",
+        "title": "fine",
+        "impact": 2,
+        "urgency": 2,
+        "registered_at": "2026-01-01T10:00:00+00:00",
+        "owner": "new.person",
+    }
+    lines = [
+        json.dumps(good),
+        "{not json",
+        json.dumps(good | {"number": "INC0002001", "impact": 7}),
+        json.dumps(good | {"number": "INC0002002", "status": "exploded"}),
+        json.dumps(good | {"number": "INC0002003", "registered_at": "yesterday"}),
+        json.dumps(good | {"number": "INC0002004", "registered_at": "2026-01-01T10:00:00"}),
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    summary = exchange.import_incidents(path)
+    assert summary.created == 1 and summary.skipped == {"bad lines": 5}
+    assert [p.split(":")[0] for p in summary.problems] == [f"line {n}" for n in range(2, 7)]
+    assert db.session.scalar(select(func.count()).select_from(Incident)) == 1
