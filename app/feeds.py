@@ -24,7 +24,8 @@ from app.models import Note, NoteTag, TimelineEntry, User, UTCDateTime, utcnow
 from app.visibility import viewer_params, visible_notes_clause
 
 NEW_NOTES_CAP = 99
-# Followed tags merged into the home feed on read (SQLite allows 500 terms in a UNION).
+# Followed tags (and incidents) merged into the home feed on read, at most this many of
+# each (SQLite allows 500 terms in a UNION).
 MAX_FOLLOWED_TAGS = 200
 CURSOR = re.compile(r"(\d{1,17})_(\d{1,18})")
 
@@ -78,10 +79,12 @@ def _id(name: str):
 def _range(kind: str, param: str) -> tuple[Select, tuple]:
     """One index range of notes, with a bind parameter for its subject."""
     visible = visible_notes_clause(None)
-    if kind in ("all", "user"):
+    if kind in ("all", "user", "incident"):
         query = select(Note.id.label("id"), Note.sort_at.label("sort_at")).where(visible)
         if kind == "user":
             query = query.where(Note.author_id == _id(param))
+        if kind == "incident":
+            query = query.where(Note.incident_id == _id(param))
         return query, (Note.sort_at, Note.id)
     table, column = {
         "tag": (NoteTag, NoteTag.tag_id),
@@ -109,12 +112,13 @@ def _cut(source: tuple[Select, tuple], direction: str) -> Select:
 
 
 @lru_cache(maxsize=256)
-def _statement(kind: str, direction: str, tags: int = 0) -> Select:
-    """A page of a feed kind (home: with `tags` followed tags). Built once per shape, so
-    SQLAlchemy reuses its compiled form on every request."""
+def _statement(kind: str, direction: str, tags: int = 0, incidents: int = 0) -> Select:
+    """A page of a feed kind (home: with `tags` followed tags and `incidents` followed
+    incidents). Built once per shape, so SQLAlchemy reuses its compiled form."""
     if kind != "home":
         return _cut(_range(kind, "subject_id"), direction)
     ranges = [_range("timeline", "viewer_id")] + [_range("tag", f"t{i}") for i in range(tags)]
+    ranges += [_range("incident", f"i{i}") for i in range(incidents)]
     parts = [_cut(r, direction) for r in ranges]
     if len(parts) == 1:
         return parts[0]
@@ -138,12 +142,16 @@ def _candidates(
     params: dict[str, object] = {"subject_id": feed.subject_id, "limit": limit}
     params |= viewer_params(viewer)
     tags: list[int] = []
+    followed_incidents: list[int] = []
     if feed.kind == "home":
         tags = follows.followed_ids(viewer, "tag")[:MAX_FOLLOWED_TAGS]
+        followed_incidents = follows.followed_ids(viewer, "incident")[:MAX_FOLLOWED_TAGS]
         params |= {f"t{i}": tag_id for i, tag_id in enumerate(tags)}
+        params |= {f"i{i}": incident for i, incident in enumerate(followed_incidents)}
     if cursor is not None:
         params |= {"cursor_at": cursor.sort_at, "cursor_id": cursor.note_id}
-    rows = db.session.execute(_statement(feed.kind, direction, len(tags)), params).all()
+    statement = _statement(feed.kind, direction, len(tags), len(followed_incidents))
+    rows = db.session.execute(statement, params).all()
     return [(row.id, row.sort_at) for row in rows]
 
 

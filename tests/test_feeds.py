@@ -142,3 +142,14 @@ def test_home_feed_is_trimmed_to_its_newest_entries(make_user, post):
     timelines.trim(sam.id, keep=5)
     assert ids(feeds.page(Feed("home"), sam)) == [n.id for n in reversed(posted[-5:])]
     assert len(feeds.page(Feed("user", sam.id), sam).notes) == 12  # the notes themselves stay
+
+
+def test_following_an_incident_brings_its_notes_home(make_user, post):
+    from app import incidents
+
+    sam, lee = make_user("sam"), make_user("lee")
+    incident = incidents.register(lee, title="Lab results delayed")
+    note = post(lee, "HL7 queue backed up", incident=incident)
+    assert note.id not in ids(feeds.page(Feed("home"), sam))
+    follows.follow(sam, "incident", incident.id)
+    assert note.id in ids(feeds.page(Feed("home"), sam))

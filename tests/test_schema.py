@@ -46,18 +46,24 @@ def test_every_feed_pages_on_an_index_without_sorting(ctx, make_user, post, dire
     params = {
         "subject_id": lee.id,
         "viewer_id": sam.id,
+        "viewer_is_admin": False,
         "limit": 21,
+        "t0": 1,
+        "i0": 1,
         "cursor_at": cursor.sort_at,
         "cursor_id": cursor.note_id,
     }
-    indexes = {
-        "all": "ix_notes_sort",
-        "user": "ix_notes_author_sort",
-        "tag": "ix_note_tags_feed",
-        "home": "ix_timeline_entries_feed",
+    # Every range a feed reads (home merges the last three, then sorts that one small page).
+    ranges = {
+        ("all", "subject_id"): "ix_notes_sort",
+        ("user", "subject_id"): "ix_notes_author_sort",
+        ("tag", "subject_id"): "ix_note_tags_feed",
+        ("timeline", "viewer_id"): "ix_timeline_entries_feed",
+        ("tag", "t0"): "ix_note_tags_feed",
+        ("incident", "i0"): "ix_notes_incident",
     }
-    for kind, index in indexes.items():
-        plan = explain(feeds._statement(kind, direction), params)
+    for (kind, param), index in ranges.items():
+        plan = explain(feeds._cut(feeds._range(kind, param), direction), params)
         assert index in plan, plan
         if sqlite:
             assert "TEMP B-TREE" not in plan, plan

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from app import accounts, incidents, notes, quick_actions
+from app import accounts, follows, incidents, notes, quick_actions
 from app.errors import Refused
 from app.extensions import htmx
 from app.web import render
@@ -71,6 +71,7 @@ def show(number: str):
         resolution_codes=incidents.RESOLUTION_CODES,
         action_form=EmptyForm(),
         title=f"{incident.number} {incident.title}",
+        following=follows.is_following(current_user, "incident", incident.id),
     )
 
 
@@ -101,6 +102,16 @@ def preview(number: str):
     return render(
         "incidents/_preview.html", "incidents/_preview.html", lines=lines, problem=problem
     )
+
+
+@bp.post("/<number>/follow")
+@login_required
+def follow(number: str):
+    incident = incidents.get_incident(number, current_user)
+    require_valid(EmptyForm())
+    following = request.form.get("action") != "unfollow"
+    follows.set_following(current_user, "incident", incident.id, following)
+    return redirect(url_for("incidents.show", number=incident.number))
 
 
 @bp.post("/<number>/status")
