@@ -19,6 +19,7 @@ from app import accounts, incidents, notes
 from app.database import write_transaction
 from app.errors import Refused
 from app.extensions import db
+from app.importers import parse_time
 from app.models import AlertGroup, AlertInstance, Incident, User, utcnow
 
 SYSTEM_USER = "alertmanager"
@@ -61,15 +62,9 @@ def _text_map(value, where: str) -> dict[str, str]:
 
 
 def _time(value, where: str) -> datetime | None:
-    if value in (None, "", "0001-01-01T00:00:00Z"):  # Alertmanager's "not ended yet"
+    if value == "0001-01-01T00:00:00Z":  # Alertmanager's "not ended yet"
         return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise Refused(f"{where} is not an ISO 8601 time: {str(value)[:40]!r}.") from None
-    if moment.tzinfo is None:
-        raise Refused(f"{where} needs a time zone.")
-    return moment
+    return parse_time(value, where)
 
 
 def parse(body) -> Notification:

@@ -73,11 +73,7 @@ def import_servicenow_command(path: Path) -> None:
     """Import a ServiceNow incident export (CSV, optionally gzipped)."""
     from app import importers
 
-    try:
-        summary = importers.import_servicenow(path, progress=_progress)
-    except (ValueError, Refused) as error:
-        _fail(str(getattr(error, "message", error)))
-    click.echo(str(summary))
+    _report(importers.import_servicenow, path)
 
 
 @import_group.command("statuspage")
@@ -87,11 +83,7 @@ def import_statuspage_command(folder: Path) -> None:
     """Import Statuspage incident JSON files (as GitHub's status history is kept)."""
     from app import importers
 
-    try:
-        summary = importers.import_statuspage(folder, progress=_progress)
-    except (ValueError, Refused) as error:
-        _fail(str(getattr(error, "message", error)))
-    click.echo(str(summary))
+    _report(importers.import_statuspage, folder)
 
 
 @import_group.command("incidents")
@@ -117,6 +109,15 @@ def export_incidents_command(path: Path) -> None:
     from app import exchange
 
     click.echo(f"exported {exchange.export_incidents(path)} incidents to {path}")
+
+
+def _report(run_import, source: Path) -> None:
+    """Run an import with a progress bar; print its summary, or fail with one line."""
+    try:
+        summary = run_import(source, progress=_progress)
+    except (ValueError, Refused) as error:
+        _fail(str(getattr(error, "message", error)))
+    click.echo(str(summary))
 
 
 def _progress(iterable, length: int, label: str):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -19,7 +18,7 @@ from app import accounts
 from app.database import write_transaction
 from app.errors import Refused
 from app.extensions import db
-from app.importers import Summary
+from app.importers import Summary, parse_time
 from app.incidents import check_scale, priority_for
 from app.models import (
     INCIDENT_SOURCES,
@@ -121,18 +120,6 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
                 yield number, line
 
 
-def _time(value, key: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise Refused(f"{key} is not an ISO 8601 time") from None
-    if moment.tzinfo is None:
-        raise Refused(f"{key} needs an offset (e.g. +00:00)")
-    return moment
-
-
 def _checked(record) -> dict:
     if not isinstance(record, dict):
         raise Refused("a line must be a JSON object")
@@ -185,7 +172,7 @@ def import_incidents(path: Path) -> Summary:
 def _upsert(record: dict) -> str:
     people = accounts.ensure_accounts({record[k] for k in PEOPLE if record.get(k)})
     values = {key: record.get(key) for key in TEXT}
-    values |= {key: _time(record.get(key), key) for key in TIMES}
+    values |= {key: parse_time(record.get(key), key) for key in TIMES}
     values |= {
         "impact": record["impact"],
         "urgency": record["urgency"],
@@ -198,7 +185,7 @@ def _upsert(record: dict) -> str:
     }
     values["status"] = values["status"] or "new"
     values["source"] = values["source"] or "import"
-    values["registered_at"] = values["registered_at"] or _time(
+    values["registered_at"] = values["registered_at"] or parse_time(
         record.get("detected_at"), "detected_at"
     )
     if values["registered_at"] is None:

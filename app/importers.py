@@ -254,8 +254,21 @@ LEGACY_ITEM = regex.compile(
 TAGS_HTML = regex.compile(r"<[^>]+>")
 
 
+def parse_time(value, what: str) -> datetime | None:
+    """An ISO 8601 time with its offset from another system's data (None when empty)."""
+    if value in (None, ""):
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise Refused(f"{what} is not an ISO 8601 time: {str(value)[:40]!r}.") from None
+    if moment.tzinfo is None:
+        raise Refused(f"{what} needs a time zone offset (e.g. +00:00).")
+    return moment
+
+
 def _iso(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    return parse_time(value, "a status-page time")
 
 
 def _plain(html: str) -> str:
