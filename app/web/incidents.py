@@ -14,6 +14,11 @@ from app.web.forms import AssignForm, EmptyForm, IncidentForm, MoveForm, NoteFor
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
 
+def _back_to(incident):
+    """After a change, show the incident again (post/redirect/get)."""
+    return redirect(url_for("incidents.show", number=incident.number))
+
+
 @bp.get("")
 @login_required
 def index():
@@ -51,7 +56,7 @@ def register():
             restricted=form.restricted.data,
         )
         flash(f"Registered {incident.number}.", "info")
-        return redirect(url_for("incidents.show", number=incident.number))
+        return _back_to(incident)
     return render("incidents/new.html", form=form)
 
 
@@ -111,7 +116,7 @@ def follow(number: str):
     require_valid(EmptyForm())
     following = request.form.get("action") != "unfollow"
     follows.set_following(current_user, "incident", incident.id, following)
-    return redirect(url_for("incidents.show", number=incident.number))
+    return _back_to(incident)
 
 
 @bp.post("/<number>/status")
@@ -127,7 +132,7 @@ def move(number: str):
         resolution_code=form.resolution_code.data or None,
         resolution_notes=form.resolution_notes.data,
     )
-    return redirect(url_for("incidents.show", number=incident.number))
+    return _back_to(incident)
 
 
 @bp.post("/<number>/owner")
@@ -137,7 +142,7 @@ def assign(number: str):
     form = require_valid(AssignForm())
     owner = accounts.get_user(form.owner.data.strip().lstrip("@"))
     incidents.assign(current_user, incident, owner)
-    return redirect(url_for("incidents.show", number=incident.number))
+    return _back_to(incident)
 
 
 @bp.post("/<number>/acknowledge")
@@ -146,7 +151,7 @@ def acknowledge(number: str):
     incident = incidents.get_incident(number, current_user)
     require_valid(EmptyForm())
     incidents.acknowledge(current_user, incident)
-    return redirect(url_for("incidents.show", number=incident.number))
+    return _back_to(incident)
 
 
 @bp.post("/<number>/major")
@@ -155,7 +160,7 @@ def major(number: str):
     incident = incidents.get_incident(number, current_user)
     require_valid(EmptyForm())
     incidents.set_major(current_user, incident, request.form.get("major") == "yes")
-    return redirect(url_for("incidents.show", number=incident.number))
+    return _back_to(incident)
 
 
 @bp.post("/<number>/parent")
@@ -169,4 +174,4 @@ def link(number: str):
     incidents.link_parent(
         current_user, incident, incidents.get_incident(parent_number, current_user)
     )
-    return redirect(url_for("incidents.show", number=incident.number))
+    return _back_to(incident)
