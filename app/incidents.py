@@ -434,6 +434,7 @@ def search_incidents(
     service: str = "",
     major: str = "",
     mine: str = "",
+    risk: str = "",
     sort: str = "",
     limit: int = 200,
 ) -> list[Incident]:
@@ -452,7 +453,11 @@ def search_incidents(
     if mine == "yes":
         query = query.where(Incident.owner_id == viewer.id)
     query = query.order_by(*SORTS.get(sort, SORTS["priority"]), Incident.id.desc())
-    return list(db.session.scalars(query.limit(limit)))
+    found = list(db.session.scalars(query.limit(limit if risk != "yes" else None)))
+    if risk == "yes":
+        now = utcnow()
+        found = [incident for incident in found if at_risk(incident, now)][:limit]
+    return found
 
 
 @dataclass(frozen=True)
@@ -472,3 +477,38 @@ def timeline(incident: Incident, viewer: User) -> list[TimelineItem]:
     items = [TimelineItem(n.sort_at, "note", n) for n in written]
     items += [TimelineItem(e.at, "event", e) for e in events(incident)]
     return sorted(items, key=lambda i: (i.at, i.kind == "note"))
+
+
+def response_metrics(viewer: User, start: datetime, end: datetime, by: str):
+    """MTTA and MTTR per priority or service for incidents registered in [start, end)."""
+    from insights.frames import incidents_frame
+    from insights.incident_metrics import response_times
+
+    if by not in ("priority", "service"):
+        raise Refused("Group by priority or service.")
+    if end <= start:
+        raise Refused("The period ends before it starts.")
+    visible = db.session.scalars(select(Incident.id).where(visible_incidents_clause(viewer)))
+    frame = incidents_frame(db.session.connection(), start, end, incident_ids=visible)
+    return response_times(frame, by)
+
+
+def at_risk(incident: Incident, now: datetime | None = None, share: float = 0.25) -> bool:
+    """Open, and breached or with less than `share` of its resolve-by time left."""
+    if incident.status not in OPEN:
+        return False
+    clock = sla(incident, now)
+    target = DEFAULT_SLA[incident.priority][1]
+    return clock.resolve_left < target * share
+
+
+def major_board(viewer: User) -> list[Incident]:
+    """Open major incidents, most urgent first: the incident managers' board."""
+    query = (
+        select(Incident)
+        .where(
+            visible_incidents_clause(viewer), Incident.major.is_(True), Incident.status.in_(OPEN)
+        )
+        .order_by(Incident.priority, Incident.registered_at)
+    )
+    return list(db.session.scalars(query))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
+
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from app import accounts, follows, incidents, notes, quick_actions
 from app.errors import Refused
 from app.extensions import htmx
+from app.models import utcnow
 from app.web import render
 from app.web.forms import AssignForm, EmptyForm, IncidentForm, MoveForm, NoteForm, require_valid
 
@@ -24,7 +27,7 @@ def _back_to(incident):
 def index():
     filters = {
         key: request.args.get(key, "")
-        for key in ("status", "priority", "service", "major", "mine", "sort")
+        for key in ("status", "priority", "service", "major", "mine", "risk", "sort")
     }
     found = incidents.search_incidents(current_user, **filters)
     return render(
@@ -35,6 +38,43 @@ def index():
         statuses=incidents.MOVES,
         sla=incidents.sla,
     )
+
+
+@bp.get("/major")
+@login_required
+def board():
+    return render(
+        "incidents/major.html",
+        incidents=incidents.major_board(current_user),
+        sla=incidents.sla,
+        title="Major incidents",
+    )
+
+
+@bp.get("/metrics")
+@login_required
+def metrics():
+    today = utcnow().date()
+    start = _day(request.args.get("from"), today - timedelta(days=30))
+    end = _day(request.args.get("to"), today) + timedelta(days=1)
+    by = request.args.get("by", "priority")
+    table = incidents.response_metrics(current_user, start, end, by)
+    return render(
+        "incidents/metrics.html",
+        table=table.to_dict("records"),
+        by=by,
+        start=start.date(),
+        end=(end - timedelta(days=1)).date(),
+        title="MTTA and MTTR",
+    )
+
+
+def _day(value: str | None, default: date) -> datetime:
+    try:
+        day = date.fromisoformat(value) if value else default
+    except ValueError:
+        raise Refused(f"{value!r} is not a date (YYYY-MM-DD).") from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 @bp.route("/new", methods=["GET", "POST"])

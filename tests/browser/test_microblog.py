@@ -114,8 +114,12 @@ def test_too_long_note_shows_a_message_and_posts_nothing(new_page, people):
 
 @pytest.mark.parametrize("width", [1100, 390])
 def test_pages_have_no_serious_accessibility_violations(new_page, people, width, live):
+    from app import incidents
+
+    incident = incidents.register(people["sam"], title="Ward printers offline", impact=2)
+    incidents.set_major(people["ada"], incident, True)
     note = post_note(
-        people["sam"], "checking #a11y with @lee, see INC0000045 https://example.org/x"
+        people["sam"], f"checking #a11y with @lee, see {incident.number} https://example.org/x"
     )
     post_note(people["lee"], "reply", reply_to=note)
     page = new_page(width)
@@ -129,6 +133,11 @@ def test_pages_have_no_serious_accessibility_violations(new_page, people, width,
         f"/notes/{note.id}/versions",
         "/notifications",
         "/admin/users",
+        "/incidents",
+        "/incidents/new",
+        "/incidents/major",
+        "/incidents/metrics",
+        f"/incidents/{incident.number}",
     ]:
         page.goto(url)
         assert axe_violations(page) == [], url

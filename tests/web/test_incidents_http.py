@@ -96,3 +96,24 @@ def test_designers_cannot_register_incidents(client, make_user):
     response = client.post("/incidents/new", {"title": "x", "impact": "3", "urgency": "3"})
     assert response.status_code == 403
     assert db.session.query(Incident).count() == 0
+
+
+def test_metrics_major_board_and_sla_at_risk(client, sam, make_user):
+    from datetime import timedelta
+
+    from app.models import utcnow
+
+    maria = make_user("maria", role="manager")
+    urgent = incidents.register(sam, title="EPR down", impact=1, urgency=1)
+    calm = incidents.register(sam, title="Printer toner", impact=3, urgency=3)
+    incidents.move(sam, calm, "in_progress")
+    urgent.registered_at = utcnow() - timedelta(hours=3, minutes=30)  # P1: 4 h to resolve
+    db.session.commit()
+    incidents.set_major(sam, urgent, True, manager=maria)
+    board = client.get("/incidents/major").get_data(as_text=True)
+    assert "EPR down" in board and "Printer toner" not in board and "@maria" in board
+    risky = client.get("/incidents?risk=yes").get_data(as_text=True)
+    assert "EPR down" in risky and "Printer toner" not in risky
+    page = client.get("/incidents/metrics?by=priority").get_data(as_text=True)
+    assert "<td>P1</td><td>1</td>" in page and "<td>P5</td><td>1</td>" in page
+    assert client.get("/incidents/metrics?from=soon").status_code == 400
