@@ -87,11 +87,57 @@ def build_demo(
             text = _note_text(rng, rng.choice(updates), people, author.username)
             reply_to = rng.choice(recent[-10:]) if recent and rng.random() < 0.2 else None
             recent.append(post_note(author, text, posted_at=times[i], reply_to=reply_to))
+    opened = _incidents(rng, people)
     return (
-        f"Built the demo: {len(people)} people, {notes} notes over {days} days. "
+        f"Built the demo: {len(people)} people, {notes} notes over {days} days, "
+        f"{opened} open incidents. "
         f"Sign in as any of {', '.join(p.username for p in people)} "
         f"with the password {DEMO_PASSWORD!r}."
     )
+
+
+# A few incidents in flight, so that a newcomer lands in a living site.
+INCIDENTS = [
+    (
+        "Patient records slow at shift change",
+        "EPR",
+        2,
+        1,
+        [
+            "password resets piling up at 07:00 #pwreset",
+            "users asking for resets they could do in the self-service portal #SelfService",
+        ],
+    ),
+    (
+        "VPN drops every few minutes for remote staff",
+        "VPN",
+        2,
+        2,
+        ["tunnel resets at :05 past the hour #VPN", "/workaround reconnect with the wired profile"],
+    ),
+    (
+        "Ward printers offline in building C",
+        "Printing",
+        3,
+        2,
+        ["spooler restarted, queue draining #printing"],
+    ),
+]
+
+
+def _incidents(rng: random.Random, people) -> int:
+    from app import incidents
+
+    responders = [p for p in people if p.role == "responder"]
+    for title, service, impact, urgency, lines in INCIDENTS:
+        owner = rng.choice(responders)
+        incident = incidents.register(
+            owner, title=title, service=service, impact=impact, urgency=urgency
+        )
+        incidents.move(owner, incident, "in_progress")
+        for line in lines:
+            post_note(rng.choice(responders), line, incident=incident)
+    return len(INCIDENTS)
 
 
 def _working_time(rng: random.Random, start, end):

@@ -80,7 +80,7 @@ def test_users_create_refuses_a_short_password(i2i):
 def test_demo_builds_people_and_notes_once(i2i):
     first = i2i("demo", "--notes", "60", "--seed", "3", "--days", "5")
     assert first.returncode == 0, first.stderr
-    assert "10 people, 60 notes over 5 days" in first.stdout
+    assert "10 people, 60 notes over 5 days, 3 open incidents" in first.stdout
     again = i2i("demo", "--notes", "60")
     assert again.returncode == 0 and "already built" in again.stdout
 
