@@ -35,7 +35,7 @@ run: $(STAMP)
 	@echo "  Sign in as ada (admin), maria (manager), dina (designer), rui (researcher), sam (responder)"
 	@echo "  with the password: incident-to-insight"
 	@echo ""
-	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'wsgi:create_app()'
+	$(BIN)/gunicorn -c python:app.gunicorn_conf --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'wsgi:create_app()'
 
 test: $(STAMP) system-deps
 	$(BIN)/ruff check .

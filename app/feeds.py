@@ -11,17 +11,28 @@ applied in the same query.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from sqlalchemy import Integer, Select, bindparam, func, select, tuple_, union_all
+from sqlalchemy import Integer, Select, bindparam, func, or_, select, tuple_, union_all
 
 from app import follows
 from app.errors import Refused
 from app.extensions import db
-from app.models import Note, NoteTag, TimelineEntry, User, UTCDateTime, utcnow
-from app.visibility import viewer_params, visible_notes_clause
+from app.models import (
+    Follow,
+    Incident,
+    IncidentEvent,
+    Note,
+    NoteTag,
+    Service,
+    TimelineEntry,
+    User,
+    UTCDateTime,
+    utcnow,
+)
+from app.visibility import viewer_params, visible_incidents_clause, visible_notes_clause
 
 NEW_NOTES_CAP = 99
 # Followed tags (and incidents) merged into the home feed on read, at most this many of
@@ -70,6 +81,14 @@ class Page:
     notes: list[NoteView]
     older: Cursor | None  # where the next (older) page starts, None at the end
     newest: Cursor | None  # the top of this page, for polling for newer notes
+    events: list[EventView] = field(default_factory=list)  # home: followed incidents' changes
+
+    def entries(self) -> list[NoteView | EventView]:
+        """Notes and incident events in one stream, newest first."""
+        if not self.events:
+            return list(self.notes)
+        stream = [(n.sort_at, 1, n) for n in self.notes] + [(e.at, 0, e) for e in self.events]
+        return [item for _, _, item in sorted(stream, key=lambda s: (s[0], s[1]), reverse=True)]
 
 
 def _id(name: str):
@@ -214,13 +233,68 @@ def _load(ids: list[int]) -> list[NoteView]:
 
 
 def page(feed: Feed, viewer: User, *, before: Cursor | None = None, limit: int = 20) -> Page:
-    """One page of `feed`, newest first, starting below `before` (the top when None)."""
+    """One page of `feed`, newest first, starting below `before` (the top when None).
+
+    A home page also shows the changes to followed incidents (and the incidents of followed
+    services) that happened in the stretch of time its notes cover."""
     rows = _candidates(feed, viewer, before=before, after=None, limit=limit + 1)
     notes = _load([note_id for note_id, _ in rows[:limit]])
     older = Cursor.of(notes[-1]) if len(rows) > limit and notes else None
     # An empty feed polls for anything posted from now on.
     newest = Cursor.of(notes[0]) if notes else (before or Cursor(utcnow(), 0))
-    return Page(notes, older, newest)
+    events = []
+    if feed.kind == "home":
+        upper = before.sort_at if before else None
+        events = followed_events(viewer, since=older.sort_at if older else None, until=upper)
+    return Page(notes, older, newest, events)
+
+
+# The changes to a followed incident that reach the home feed (not every field edit).
+HOME_EVENT_FIELDS = ("registered", "status", "owner", "priority", "major", "parent")
+MAX_EVENTS_A_PAGE = 30
+
+
+@dataclass(frozen=True)
+class EventView:
+    at: datetime
+    field: str
+    old: str | None
+    new: str | None
+    actor: str | None  # username; None: the system
+    number: str
+    title: str
+
+
+def followed_events(
+    viewer: User, *, since: datetime | None, until: datetime | None
+) -> list[EventView]:
+    """Changes in [since, until) to incidents `viewer` follows or whose service they follow,
+    newest first (at most MAX_EVENTS_A_PAGE), restricted incidents only for their team."""
+    incidents = follows.followed_ids(viewer, "incident")
+    services = select(Service.name).join(Follow, Follow.target_id == Service.id)
+    services = services.where(Follow.follower_id == viewer.id, Follow.target_type == "service")
+    service_names = list(db.session.scalars(services))
+    if not incidents and not service_names:
+        return []
+    query = (
+        select(IncidentEvent, Incident.number, Incident.title, User.username)
+        .join(Incident, Incident.id == IncidentEvent.incident_id)
+        .outerjoin(User, User.id == IncidentEvent.actor_id)
+        .where(
+            or_(Incident.id.in_(incidents), Incident.service.in_(service_names)),
+            IncidentEvent.field.in_(HOME_EVENT_FIELDS),
+            visible_incidents_clause(viewer),
+        )
+    )
+    if since is not None:
+        query = query.where(IncidentEvent.at >= since)
+    if until is not None:
+        query = query.where(IncidentEvent.at < until)
+    query = query.order_by(IncidentEvent.at.desc(), IncidentEvent.id.desc())
+    return [
+        EventView(e.at, e.field, e.old, e.new, username, number, title)
+        for e, number, title, username in db.session.execute(query.limit(MAX_EVENTS_A_PAGE))
+    ]
 
 
 def newer(feed: Feed, viewer: User, after: Cursor | None, *, limit: int = NEW_NOTES_CAP) -> Page:

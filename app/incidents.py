@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, or_, select, true
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.database import write_transaction
@@ -17,13 +17,18 @@ from app.errors import Forbidden, NotFound, Refused
 from app.extensions import db
 from app.models import (
     MEMBER_ROLES,
+    ChecklistItem,
+    Follow,
     Incident,
     IncidentEvent,
     IncidentMember,
     IncidentModel,
+    Service,
     User,
     utcnow,
 )
+from app.text import is_valid_tag_name
+from app.visibility import visible_incidents_clause
 
 # Priority from impact × urgency, as ServiceNow ships it (rows: impact 1–3, columns: urgency).
 DEFAULT_PRIORITY_MATRIX = ((1, 2, 3), (2, 3, 4), (3, 4, 5))
@@ -132,8 +137,8 @@ def register(
     actor: User,
     *,
     title: str,
-    impact: int = 3,
-    urgency: int = 3,
+    impact: int | None = None,
+    urgency: int | None = None,
     description: str | None = None,
     service: str | None = None,
     category: str | None = None,
@@ -145,17 +150,23 @@ def register(
     restricted: bool = False,
     source: str = "manual",
 ) -> Incident:
-    """Register an incident; its owner is the registrant unless someone else is named."""
+    """Register an incident; its owner is the registrant unless someone else is named.
+
+    An incident model fills in what is not given (service, category, impact, urgency; low
+    impact and urgency otherwise) and gives the incident its checklist."""
     _require_worker(actor)
     title = (title or "").strip()
     if not title:
         raise Refused("An incident needs a title.")
     if len(title) > 200:
         raise Refused("An incident title is at most 200 characters.")
+    if owner is not None and (not can_work(owner) or not owner.is_active):
+        raise Refused(f"@{owner.username} cannot own incidents.")
     if model is not None:
         service, category = service or model.service, category or model.category
         subcategory = subcategory or model.subcategory
-        impact, urgency = model.impact or impact, model.urgency or urgency
+        impact, urgency = impact or model.impact, urgency or model.urgency
+    impact, urgency = impact or 3, urgency or 3
     priority = priority_for(impact, urgency)
     for attempt in range(3):  # two registrations may race for a number on PostgreSQL
         try:
@@ -185,6 +196,10 @@ def register(
                 db.session.flush()
                 _log(incident, actor, "registered", None, incident.number)
                 _join(incident, actor, "commander", actor=actor)
+                if owner is not None and owner.id != actor.id:
+                    _join(incident, owner, "member")
+                if model is not None:
+                    _copy_checklist(incident, model)
             return incident
         except IntegrityError:
             if attempt == 2:
@@ -200,8 +215,10 @@ def move(
     reason: str | None = None,
     resolution_code: str | None = None,
     resolution_notes: str | None = None,
+    with_children: bool = False,
 ) -> None:
-    """Move an incident to `status` if ITIL allows it from where it is."""
+    """Move an incident to `status` if ITIL allows it from where it is (resolving or
+    closing a parent `with_children` resolves its open children too, all or nothing)."""
     _require_worker(actor)
     if status not in MOVES:
         raise Refused(f"Unknown status {status!r}.")
@@ -235,6 +252,8 @@ def move(
         if status == "closed":
             incident.closed_at = now
         _log(incident, actor, "status", old, status, now)
+        if with_children and status in ("resolved", "closed"):
+            resolve_children(actor, incident, incident.resolution_code, incident.resolution_notes)
 
 
 def acknowledge(actor: User, incident: Incident) -> None:
@@ -334,6 +353,30 @@ def children(incident: Incident) -> list[Incident]:
     return list(db.session.scalars(query))
 
 
+def open_children(incident: Incident) -> list[Incident]:
+    return [child for child in children(incident) if child.status in OPEN]
+
+
+def resolve_children(
+    actor: User, parent: Incident, resolution_code: str | None, resolution_notes: str | None
+) -> list[Incident]:
+    """Resolve the parent's open children with its resolution ("many reports, one
+    incident"): all of them or, if one may not move, none. New ones are started first."""
+    resolved = open_children(parent)
+    with write_transaction():
+        for child in resolved:
+            if child.status == "new":
+                move(actor, child, "in_progress")
+            move(
+                actor,
+                child,
+                "resolved",
+                resolution_code=resolution_code,
+                resolution_notes=resolution_notes or f"Resolved with {parent.number}.",
+            )
+    return resolved
+
+
 def add_member(actor: User, incident: Incident, user: User, role: str = "member") -> None:
     _require_worker(actor)
     if role not in MEMBER_ROLES:
@@ -358,11 +401,135 @@ def _join(incident: Incident, user: User, role: str, actor: User | None = None) 
         member.role = role
 
 
+def remove_member(actor: User, incident: Incident, user: User) -> None:
+    """Take someone off the team (the owner stays on it: someone is responsible)."""
+    _require_worker(actor)
+    if user.id == incident.owner_id:
+        raise Refused(f"@{user.username} owns {incident.number}; hand it over first.")
+    member = db.session.get(IncidentMember, (incident.id, user.id))
+    if member is None:
+        return
+    with write_transaction():
+        _log(incident, actor, "member", f"@{user.username} ({member.role})", None)
+        db.session.delete(member)
+
+
 def members(incident: Incident) -> list[IncidentMember]:
     query = select(IncidentMember).where(IncidentMember.incident_id == incident.id)
     return sorted(
         db.session.scalars(query), key=lambda m: (MEMBER_ROLES.index(m.role), m.user.username)
     )
+
+
+MAX_CHECKLIST_STEPS, MAX_STEP_LENGTH = 30, 300
+
+
+def _copy_checklist(incident: Incident, model: IncidentModel) -> None:
+    for position, step in enumerate(checklist_steps(model.checklist)):
+        db.session.add(ChecklistItem(incident_id=incident.id, position=position, text=step))
+
+
+def checklist_steps(text: str | None) -> list[str]:
+    """The steps of a checklist written one a line (blank lines and bullets dropped)."""
+    lines = (line.strip().lstrip("-*•").strip() for line in (text or "").splitlines())
+    return [line for line in lines if line]
+
+
+def checklist(incident: Incident) -> list[ChecklistItem]:
+    query = select(ChecklistItem).where(ChecklistItem.incident_id == incident.id)
+    return list(db.session.scalars(query.order_by(ChecklistItem.position)))
+
+
+def tick(actor: User, incident: Incident, item_id: int, done: bool) -> None:
+    """Mark a checklist step done (or not done after all); either is an event."""
+    _require_worker(actor)
+    item = db.session.get(ChecklistItem, item_id)
+    if item is None or item.incident_id != incident.id:
+        raise NotFound("That checklist step is not on this incident.")
+    if (item.done_at is not None) == done:
+        return
+    with write_transaction():
+        item.done_at, item.done_by_id = (utcnow(), actor.id) if done else (None, None)
+        _log(incident, actor, "checklist", None, ("done: " if done else "not done: ") + item.text)
+
+
+def incident_models() -> list[IncidentModel]:
+    return list(db.session.scalars(select(IncidentModel).order_by(IncidentModel.name)))
+
+
+def get_model(model_id: int | None) -> IncidentModel | None:
+    if model_id is None:
+        return None
+    model = db.session.get(IncidentModel, model_id)
+    if model is None:
+        raise NotFound("There is no such incident model.")
+    return model
+
+
+def save_model(
+    actor: User,
+    model: IncidentModel | None = None,
+    *,
+    name: str,
+    category: str | None = None,
+    subcategory: str | None = None,
+    service: str | None = None,
+    impact: int | None = None,
+    urgency: int | None = None,
+    checklist: str | None = None,
+    default_tags: str | None = None,
+) -> IncidentModel:
+    """Create (or change) an incident model, the template that pre-fills new incidents."""
+    if actor.role != "admin":
+        raise Forbidden("Only admins keep incident models.")
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise Refused("An incident model needs a name of at most 120 characters.")
+    for scale, value in (("Impact", impact), ("Urgency", urgency)):
+        if value is not None:
+            check_scale(scale, value)
+    steps = checklist_steps(checklist)
+    if len(steps) > MAX_CHECKLIST_STEPS or any(len(s) > MAX_STEP_LENGTH for s in steps):
+        raise Refused(
+            f"A checklist has at most {MAX_CHECKLIST_STEPS} steps of {MAX_STEP_LENGTH} "
+            "characters, one a line."
+        )
+    tags = _tag_list(default_tags)
+    clash = db.session.scalar(select(IncidentModel).where(IncidentModel.name == name))
+    if clash is not None and clash is not model:
+        raise Refused(f"There is already an incident model called {name!r}.")
+    with write_transaction():
+        model = model or IncidentModel()
+        model.name, model.category, model.subcategory = name, category, subcategory
+        model.service, model.impact, model.urgency = service, impact, urgency
+        model.checklist = "\n".join(steps) or None
+        model.default_tags = " ".join(tags) or None
+        db.session.add(model)
+    return model
+
+
+def _tag_list(text: str | None) -> list[str]:
+    """Default tags as typed ("#vpn remote, #Citrix") → ["#vpn", "#remote", "#Citrix"]."""
+    names = [w.lstrip("#＃") for w in (text or "").replace(",", " ").split()]
+    for name in names:
+        if not is_valid_tag_name(name):
+            raise Refused(f"#{name} is not a hashtag (letters, digits and _; one letter at least).")
+    if len(names) > 10:
+        raise Refused("An incident model has at most 10 default tags.")
+    return ["#" + name for name in dict.fromkeys(names)]
+
+
+def service_named(name: str, *, create: bool = False) -> Service | None:
+    """The service called `name` (created when someone first follows it)."""
+    name = (name or "").strip()
+    service = db.session.scalar(select(Service).where(Service.name == name))
+    if service is None and create:
+        if not name or len(name) > 120:
+            raise Refused("Name the service to follow.")
+        with write_transaction():
+            service = Service(name=name)
+            db.session.add(service)
+    return service
 
 
 @dataclass(frozen=True)
@@ -407,16 +574,6 @@ def sla(incident: Incident, now: datetime | None = None, targets=DEFAULT_SLA) ->
 def events(incident: Incident) -> list[IncidentEvent]:
     query = select(IncidentEvent).where(IncidentEvent.incident_id == incident.id)
     return list(db.session.scalars(query.order_by(IncidentEvent.at, IncidentEvent.id)))
-
-
-def visible_incidents_clause(viewer: User):
-    """Incidents `viewer` may see: all but restricted ones they are not a member of."""
-    if viewer.role == "admin":
-        return true()
-    member = exists().where(
-        IncidentMember.incident_id == Incident.id, IncidentMember.user_id == viewer.id
-    )
-    return or_(Incident.restricted.is_(False), member)
 
 
 SORTS = {
@@ -500,6 +657,54 @@ def at_risk(incident: Incident, now: datetime | None = None, share: float = 0.25
     clock = sla(incident, now)
     target = DEFAULT_SLA[incident.priority][1]
     return clock.resolve_left < target * share
+
+
+def warn_sla(now: datetime | None = None, share: float = 0.25) -> int:
+    """Notify who follows an open incident (or its service), and its owner, once it has
+    less than `share` of its respond-by or resolve-by time left; returns how many were
+    notified. Run every minute by the background jobs; never twice for the same clock."""
+    from app import notifications
+
+    now = now or utcnow()
+    longest = max(resolve for _, resolve in DEFAULT_SLA.values())
+    recent = select(Incident).where(
+        Incident.status.in_(OPEN), Incident.registered_at >= now - longest * (1 + share)
+    )
+    sent = 0
+    with write_transaction():
+        for incident in db.session.scalars(recent):
+            for kind in _closing_clocks(incident, now, share):
+                for user_id in _watchers(incident):
+                    sent += notifications.notify_about_incident(user_id, kind, incident)
+    return sent
+
+
+def _closing_clocks(incident: Incident, now: datetime, share: float) -> list[str]:
+    """Which clocks ("sla_respond", "sla_resolve") are running and nearly out of time."""
+    clock = sla(incident, now)
+    respond, resolve = DEFAULT_SLA[incident.priority]
+    closing = []
+    if not clock.responded and -respond * share < clock.respond_left < respond * share:
+        closing.append("sla_respond")
+    if not clock.resolved and -resolve * share < clock.resolve_left < resolve * share:
+        closing.append("sla_resolve")
+    return closing
+
+
+def _watchers(incident: Incident) -> set[int]:
+    """The owner and everyone following the incident or its service who may see it."""
+    followers = select(Follow.follower_id).where(
+        Follow.target_type == "incident", Follow.target_id == incident.id
+    )
+    if incident.service:
+        followers = followers.union(
+            select(Follow.follower_id)
+            .join(Service, Service.id == Follow.target_id)
+            .where(Follow.target_type == "service", Service.name == incident.service)
+        )
+    watchers = set(db.session.scalars(followers)) | {incident.owner_id}
+    users = db.session.scalars(select(User).where(User.id.in_(watchers), User.active))
+    return {user.id for user in users if can_see(user, incident)}
 
 
 def major_board(viewer: User) -> list[Incident]:

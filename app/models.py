@@ -276,23 +276,40 @@ class Follow(db.Model):
 
 
 class Notification(db.Model):
+    """Something for one person to read: a mention or reply (about a note), or an incident
+    they follow about to breach its SLA (about an incident)."""
+
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    kind: Mapped[str] = mapped_column(String(20))  # mention | reply
-    note_id: Mapped[int] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"))
-    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # mention | reply | sla_respond | sla_resolve
+    note_id: Mapped[int | None] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    note: Mapped[Note] = relationship()
-    actor: Mapped[User] = relationship(foreign_keys=[actor_id])
+    note: Mapped[Note | None] = relationship()
+    incident: Mapped[Incident | None] = relationship()
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
 
     __table_args__ = (
         UniqueConstraint("user_id", "kind", "note_id", name="uq_notifications_once"),
+        UniqueConstraint("user_id", "kind", "incident_id", name="uq_notifications_incident_once"),
+        CheckConstraint("note_id IS NOT NULL OR incident_id IS NOT NULL", name="about_something"),
         Index("ix_notifications_inbox", "user_id", "read_at", "id"),
     )
+
+
+class Service(db.Model):
+    """A service (configuration item) someone follows; incidents name theirs by `name`."""
+
+    __tablename__ = "services"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class IncidentModel(db.Model):
@@ -406,6 +423,23 @@ class IncidentMember(db.Model):
         CheckConstraint(f"role IN {MEMBER_ROLES!r}", name="role_known"),
         Index("ix_incident_members_user", "user_id"),
     )
+
+
+class ChecklistItem(db.Model):
+    """One step of an incident's checklist, copied from its incident model at registration."""
+
+    __tablename__ = "checklist_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(300))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    done_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ix_checklist_items_incident", "incident_id", "position"),)
 
 
 class AlertGroup(db.Model):

@@ -1,13 +1,14 @@
-"""Notifications for mentions and replies: created with the note, read from the inbox."""
+"""Notifications: mentions and replies (created with the note) and SLA warnings about
+followed incidents (created by a background duty), read from the inbox."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, or_, select, update
 
 from app.database import increment, write_transaction
 from app.extensions import db
-from app.models import Note, Notification, User, utcnow
-from app.visibility import visible_notes_clause
+from app.models import Incident, Note, Notification, User, utcnow
+from app.visibility import visible_incidents_clause, visible_notes_clause
 
 
 def notify(user: User, kind: str, note: Note, actor: User) -> None:
@@ -34,11 +35,35 @@ def notify(user: User, kind: str, note: Note, actor: User) -> None:
         increment(User, user.id, "unread_count")
 
 
+def notify_about_incident(user_id: int, kind: str, incident: Incident) -> bool:
+    """Queue one notification about an incident (once per person, kind and incident)."""
+    exists_already = db.session.scalar(
+        select(Notification.id).where(
+            Notification.user_id == user_id,
+            Notification.kind == kind,
+            Notification.incident_id == incident.id,
+        )
+    )
+    if exists_already is not None:
+        return False
+    db.session.add(Notification(user_id=user_id, kind=kind, incident_id=incident.id))
+    increment(User, user_id, "unread_count")
+    return True
+
+
 def _visible(user: User):
+    """`user`'s notifications about things they may still see."""
+    incident_visible = exists().where(
+        Incident.id == Notification.incident_id, visible_incidents_clause(user)
+    )
     return (
         select(Notification)
-        .join(Note, Note.id == Notification.note_id)
-        .where(Notification.user_id == user.id, visible_notes_clause(user))
+        .outerjoin(Note, Note.id == Notification.note_id)
+        .where(
+            Notification.user_id == user.id,
+            or_(Notification.note_id.is_(None), visible_notes_clause(user)),
+            or_(Notification.incident_id.is_(None), incident_visible),
+        )
     )
 
 

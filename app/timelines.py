@@ -1,10 +1,11 @@
-"""Home timelines, filled on write with the notes of people one follows.
+"""Home timelines, filled on write with the notes of people and services one follows.
 
-A posted note is delivered to its author, the author's followers and the people it
-mentions (like Mastodon's home timelines), so reading a home feed does not merge every
-followed person on each view. Followed *tags* are not delivered: a popular tag can have
-most of the organisation as followers, which would make posting slow; the home feed reads
-them from the tag index instead (see `feeds`). The entries are derived data: `rebuild()`
+A posted note is delivered to its author, the author's followers, the people it mentions
+(like Mastodon's home timelines) and the followers of its incident's service, so reading
+a home feed does not merge every followed person on each view. Followed *tags* are not
+delivered: a popular tag can have most of the organisation as followers, which would make
+posting slow; the home feed reads them (and followed incidents) from their own indexes
+instead (see `feeds`). The entries are derived data: `rebuild()`
 recreates them. Following someone backfills their latest BACKFILL notes; older ones stay
 on their page. Visibility is not decided here: feeds apply it when reading.
 """
@@ -15,7 +16,7 @@ from sqlalchemy import delete, select, tuple_, union
 
 from app.database import insert_ignoring_duplicates
 from app.extensions import db
-from app.models import Follow, Mention, Note, TimelineEntry, User
+from app.models import Follow, Incident, Mention, Note, Service, TimelineEntry, User
 
 BACKFILL = 200
 # A home feed keeps about this many entries; older notes stay on people's and tags' pages.
@@ -29,19 +30,33 @@ def _entries(users, note_id: int, sort_at) -> list[dict]:
 
 
 def deliver(note: Note, *, again: bool = False) -> None:
-    """Put `note` in the home feed of its author, their followers and the people it
-    mentions (again after an edit, which can change the mentions)."""
+    """Put `note` in the home feed of its author, their followers, the people it mentions
+    and the followers of its incident's service (again after an edit, which can change the
+    mentions)."""
     followers = select(Follow.follower_id).where(
         Follow.target_type == "user", Follow.target_id == note.author_id
     )
     mentioned = select(Mention.user_id).where(Mention.note_id == note.id)
-    users = {note.author_id, *db.session.scalars(union(followers, mentioned))}
+    sources = [followers, mentioned]
+    if note.incident_id is not None:
+        sources.append(service_followers(note.incident_id))
+    users = {note.author_id, *db.session.scalars(union(*sources))}
     if again:  # an edit: the people it mentions may have changed
         db.session.execute(delete(TimelineEntry).where(TimelineEntry.note_id == note.id))
     insert_ignoring_duplicates(TimelineEntry, _entries(users, note.id, note.sort_at))
     for user_id in users:
         if (user_id + note.id) % TRIM_EVERY == 0:
             trim(user_id)
+
+
+def service_followers(incident_id: int):
+    """Who follows the service of incident `incident_id` (a query)."""
+    return (
+        select(Follow.follower_id)
+        .join(Service, Service.id == Follow.target_id)
+        .join(Incident, Incident.service == Service.name)
+        .where(Follow.target_type == "service", Incident.id == incident_id)
+    )
 
 
 def trim(user_id: int, keep: int = HOME_LIMIT) -> None:
@@ -74,7 +89,15 @@ def _source_notes(target_type: str, target_id: int) -> list[tuple[int, object]]:
     if target_type == "mentions":
         query = select(Mention.note_id, Mention.sort_at).where(Mention.user_id == target_id)
         return _latest(query, Mention.sort_at, Mention.note_id)
-    return []  # tags are read from their own index; incidents and services come later
+    if target_type == "service":
+        query = (
+            select(Note.id, Note.sort_at)
+            .join(Incident, Incident.id == Note.incident_id)
+            .join(Service, Service.name == Incident.service)
+            .where(Service.id == target_id)
+        )
+        return _latest(query, Note.sort_at, Note.id)
+    return []  # tags and incidents are read from their own indexes (see `feeds`)
 
 
 def backfill(user: User, target_type: str, target_id: int) -> None:

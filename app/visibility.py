@@ -9,7 +9,7 @@ viewer, so a statement built once can be reused for anyone by passing new values
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ColumnElement, Integer, and_, bindparam, exists, or_
+from sqlalchemy import Boolean, ColumnElement, Integer, and_, bindparam, exists, or_, true
 
 from app.models import Incident, IncidentMember, Note, User
 
@@ -32,6 +32,16 @@ def visible_notes_clause(viewer: User | None) -> ColumnElement[bool]:
     )
     hidden = exists().where(Incident.id == Note.incident_id, Incident.restricted, ~member)
     return and_(Note.retracted_at.is_(None), or_(Note.incident_id.is_(None), is_admin, ~hidden))
+
+
+def visible_incidents_clause(viewer: User) -> ColumnElement[bool]:
+    """A WHERE clause on `Incident`: all but restricted ones `viewer` is not a member of."""
+    if viewer.role == "admin":
+        return true()
+    member = exists().where(
+        IncidentMember.incident_id == Incident.id, IncidentMember.user_id == viewer.id
+    )
+    return or_(Incident.restricted.is_(False), member)
 
 
 def can_see_note(viewer: User | None, note: Note) -> bool:

@@ -1,16 +1,17 @@
-"""Administration: accounts and roles. Every route checks the admin role on the server."""
+"""Administration: accounts and roles, incident models. Every route checks the admin role
+on the server."""
 
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from app import accounts
+from app import accounts, incidents
 from app.models import ROLES
 from app.web import render
-from app.web.forms import NewUserForm, RoleForm, require_valid
+from app.web.forms import IncidentModelForm, NewUserForm, RoleForm, require_valid
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -59,3 +60,32 @@ def change_role(username: str):
     accounts.change_role(current_user, accounts.get_user(username), form.role.data)
     flash(f"@{username} is now {form.role.data}.", "info")
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/models", methods=["GET", "POST"])
+@bp.route("/models/<int:model_id>", methods=["GET", "POST"])
+@admin_required
+def models(model_id: int | None = None):
+    """Incident models: the list, and a form to add one (or change the one chosen)."""
+    model = incidents.get_model(model_id)
+    form = IncidentModelForm(obj=model)
+    if request.method == "POST":
+        require_valid(form)
+        saved = incidents.save_model(
+            current_user,
+            model,
+            name=form.name.data,
+            service=form.service.data or None,
+            category=form.category.data or None,
+            subcategory=form.subcategory.data or None,
+            impact=int(form.impact.data) if form.impact.data else None,
+            urgency=int(form.urgency.data) if form.urgency.data else None,
+            checklist=form.checklist.data,
+            default_tags=form.default_tags.data,
+        )
+        flash(f"Saved the incident model {saved.name!r}.", "info")
+        return redirect(url_for("admin.models"))
+    if model is not None:
+        form.impact.data = str(model.impact or "")
+        form.urgency.data = str(model.urgency or "")
+    return render("admin/models.html", models=incidents.incident_models(), form=form, model=model)

@@ -12,11 +12,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields import DateTimeLocalField
+from wtforms.fields import DateTimeLocalField, SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.errors import Refused
-from app.models import ROLES
+from app.models import MEMBER_ROLES, ROLES
 from app.notes import MAX_LENGTH
 
 
@@ -83,7 +83,37 @@ class IncidentForm(FlaskForm):
     impact = SelectField("Impact", choices=["1", "2", "3"], default="3")
     urgency = SelectField("Urgency", choices=["1", "2", "3"], default="3")
     assignment_group = StringField("Assignment group", validators=[Optional(), Length(max=120)])
+    owner = StringField("Owner (username; you if empty)", validators=[Optional(), Length(max=31)])
+    model = IntegerField(validators=[Optional()])
     restricted = BooleanField("Restricted (security): only its team and admins see it")
+
+    def fill_from(self, model) -> None:
+        """Pre-fill the fields an incident model sets (what `?model=` shows)."""
+        self.model.data = model.id
+        for name in ("service", "category", "subcategory"):
+            getattr(self, name).data = getattr(model, name)
+        for name in ("impact", "urgency"):
+            if getattr(model, name):
+                getattr(self, name).data = str(getattr(model, name))
+
+
+SCALE_OR_NONE = [SelectChoice("", "—"), *(SelectChoice(v) for v in ("1", "2", "3"))]
+
+
+class IncidentModelForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    service = StringField("Service", validators=[Optional(), Length(max=120)])
+    category = StringField("Category", validators=[Optional(), Length(max=120)])
+    subcategory = StringField("Subcategory", validators=[Optional(), Length(max=120)])
+    impact = SelectField("Impact", choices=SCALE_OR_NONE, default="")
+    urgency = SelectField("Urgency", choices=SCALE_OR_NONE, default="")
+    checklist = TextAreaField("Checklist, one step a line", validators=[Length(max=10000)])
+    default_tags = StringField("Default tags", validators=[Optional(), Length(max=500)])
+
+
+class MemberForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=31)])
+    role = SelectField("Role", choices=list(MEMBER_ROLES), default="member")
 
 
 class MoveForm(FlaskForm):
@@ -91,6 +121,7 @@ class MoveForm(FlaskForm):
     reason = TextAreaField("Reason", validators=[Optional(), Length(max=2000)])
     resolution_code = StringField("Resolution code", validators=[Optional(), Length(max=80)])
     resolution_notes = TextAreaField("Resolution notes", validators=[Optional(), Length(max=5000)])
+    with_children = BooleanField("Also resolve its open child incidents")
 
 
 class AssignForm(FlaskForm):

@@ -10,9 +10,17 @@ from flask_login import current_user, login_required
 from app import accounts, follows, incidents, notes, quick_actions
 from app.errors import Refused
 from app.extensions import htmx
-from app.models import utcnow
+from app.models import MEMBER_ROLES, utcnow
 from app.web import render
-from app.web.forms import AssignForm, EmptyForm, IncidentForm, MoveForm, NoteForm, require_valid
+from app.web.forms import (
+    AssignForm,
+    EmptyForm,
+    IncidentForm,
+    MemberForm,
+    MoveForm,
+    NoteForm,
+    require_valid,
+)
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
@@ -37,6 +45,8 @@ def index():
         filters=filters,
         statuses=incidents.MOVES,
         sla=incidents.sla,
+        following_service=_following_service(filters["service"]),
+        action_form=EmptyForm(),
     )
 
 
@@ -83,6 +93,7 @@ def register():
     form = IncidentForm()
     if request.method == "POST":
         require_valid(form)
+        owner_name = (form.owner.data or "").strip().lstrip("@")
         incident = incidents.register(
             current_user,
             title=form.title.data,
@@ -93,11 +104,16 @@ def register():
             impact=int(form.impact.data),
             urgency=int(form.urgency.data),
             assignment_group=form.assignment_group.data or None,
+            owner=accounts.get_user(owner_name) if owner_name else None,
+            model=incidents.get_model(form.model.data),
             restricted=form.restricted.data,
         )
         flash(f"Registered {incident.number}.", "info")
         return _back_to(incident)
-    return render("incidents/new.html", form=form)
+    model = incidents.get_model(request.args.get("model", type=int))
+    if model is not None:
+        form.fill_from(model)
+    return render("incidents/new.html", form=form, models=incidents.incident_models(), model=model)
 
 
 @bp.get("/<number>")
@@ -117,7 +133,33 @@ def show(number: str):
         action_form=EmptyForm(),
         title=f"{incident.number} {incident.title}",
         following=follows.is_following(current_user, "incident", incident.id),
+        following_service=_following_service(incident.service),
+        checklist=incidents.checklist(incident),
+        open_children=incidents.open_children(incident),
+        member_form=MemberForm(),
+        roles=MEMBER_ROLES,
     )
+
+
+def _following_service(name: str | None) -> bool:
+    service = incidents.service_named(name) if name else None
+    return service is not None and follows.is_following(current_user, "service", service.id)
+
+
+@bp.post("/services/follow")
+@login_required
+def follow_service():
+    require_valid(EmptyForm())
+    service = incidents.service_named(request.form.get("service", ""), create=True)
+    following = request.form.get("action") != "unfollow"
+    follows.set_following(current_user, "service", service.id, following)
+    flash(f"{'Following' if following else 'No longer following'} {service.name}.", "info")
+    return redirect(_local(request.form.get("next")) or url_for("incidents.index"))
+
+
+def _local(url: str | None) -> str | None:
+    """A same-site path to go back to (never another site)."""
+    return url if url and url.startswith("/") and not url.startswith("//") else None
 
 
 @bp.post("/<number>/notes")
@@ -171,7 +213,48 @@ def move(number: str):
         reason=form.reason.data,
         resolution_code=form.resolution_code.data or None,
         resolution_notes=form.resolution_notes.data,
+        with_children=form.with_children.data,
     )
+    return _back_to(incident)
+
+
+@bp.post("/<number>/children/resolve")
+@login_required
+def resolve_children(number: str):
+    incident = incidents.get_incident(number, current_user)
+    require_valid(EmptyForm())
+    done = incidents.resolve_children(
+        current_user, incident, incident.resolution_code, incident.resolution_notes
+    )
+    flash(f"Resolved {len(done)} child incident{'s' if len(done) != 1 else ''}.", "info")
+    return _back_to(incident)
+
+
+@bp.post("/<number>/checklist/<int:item_id>")
+@login_required
+def tick(number: str, item_id: int):
+    incident = incidents.get_incident(number, current_user)
+    require_valid(EmptyForm())
+    incidents.tick(current_user, incident, item_id, request.form.get("done") == "yes")
+    return _back_to(incident)
+
+
+@bp.post("/<number>/team")
+@login_required
+def add_member(number: str):
+    incident = incidents.get_incident(number, current_user)
+    form = require_valid(MemberForm(), "Give a username and one of the team roles.")
+    user = accounts.get_user(form.username.data.strip().lstrip("@"))
+    incidents.add_member(current_user, incident, user, form.role.data)
+    return _back_to(incident)
+
+
+@bp.post("/<number>/team/<username>/remove")
+@login_required
+def remove_member(number: str, username: str):
+    incident = incidents.get_incident(number, current_user)
+    require_valid(EmptyForm())
+    incidents.remove_member(current_user, incident, accounts.get_user(username))
     return _back_to(incident)
 
 

@@ -114,10 +114,18 @@ def test_too_long_note_shows_a_message_and_posts_nothing(new_page, people):
 
 @pytest.mark.parametrize("width", [1100, 390])
 def test_pages_have_no_serious_accessibility_violations(new_page, people, width, live):
-    from app import incidents
+    from app import follows, incidents
 
-    incident = incidents.register(people["sam"], title="Ward printers offline", impact=2)
+    model = incidents.save_model(
+        people["ada"], name="Printers", checklist="Check the print server\nCall the vendor"
+    )
+    incident = incidents.register(
+        people["sam"], title="Ward printers offline", impact=2, service="Printing", model=model
+    )
     incidents.set_major(people["ada"], incident, True)
+    child = incidents.register(people["lee"], title="Ward 3 cannot print")
+    incidents.link_parent(people["lee"], child, incident)
+    follows.follow(people["ada"], "incident", incident.id)
     note = post_note(
         people["sam"], f"checking #a11y with @lee, see {incident.number} https://example.org/x"
     )
@@ -133,7 +141,11 @@ def test_pages_have_no_serious_accessibility_violations(new_page, people, width,
         f"/notes/{note.id}/versions",
         "/notifications",
         "/admin/users",
+        "/admin/models",
+        f"/admin/models/{model.id}",
         "/incidents",
+        "/incidents?service=Printing",
+        f"/incidents/new?model={model.id}",
         "/incidents/new",
         "/incidents/major",
         "/incidents/metrics",
@@ -143,6 +155,8 @@ def test_pages_have_no_serious_accessibility_violations(new_page, people, width,
         assert axe_violations(page) == [], url
     page.goto(f"/notes/{note.id}")
     page.screenshot(path=str(live.instance_path) + f"/thread-{width}.png", full_page=True)
+    page.goto(f"/incidents/{incident.number}")
+    page.screenshot(path=str(live.instance_path) + f"/incident-{width}.png", full_page=True)
     page.context.clear_cookies()
     page.goto("/login")
     assert axe_violations(page) == []
@@ -170,4 +184,34 @@ def test_register_an_incident_post_notes_and_resolve_it_with_a_quick_action(new_
     box.press("Control+Enter")
     expect(page.locator(".facts")).to_contain_text("resolved")
     expect(timeline).to_contain_text("rolled back the token service")
-    expect(timeline).to_contain_text("from in_progress to resolved")
+    expect(timeline).to_contain_text("from in progress to resolved")
+
+
+def test_pick_a_model_tick_its_checklist_and_grow_the_team(new_page, people):
+    from app import incidents
+
+    incidents.save_model(
+        people["ada"],
+        name="VPN outage",
+        service="VPN",
+        impact=1,
+        urgency=2,
+        checklist="Check the concentrator\nPost a status update",
+        default_tags="#vpn",
+    )
+    page = new_page()
+    sign_in(page, "sam")
+    page.goto("/incidents/new")
+    page.select_option("#model-pick", label="VPN outage")
+    expect(page.locator("#service")).to_have_value("VPN")  # htmx swapped the form in place
+    expect(page.locator("#impact")).to_have_value("1")
+    page.fill("#title", "Tunnel drops every 5 minutes")
+    page.click("#incident-form button[type=submit]")
+    page.wait_for_url("**/incidents/INC0000001")
+    expect(page.locator("#note-text-incident")).to_have_value("#vpn ")
+    page.get_by_role("button", name="Check the concentrator").click()
+    expect(page.locator("#checklist-title")).to_contain_text("1 of 2 done")
+    page.fill("#member-name", "lee")
+    page.select_option("#member-role", "scribe")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".team")).to_contain_text("@lee scribe")

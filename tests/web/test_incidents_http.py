@@ -67,7 +67,7 @@ def test_status_moves_over_http_and_illegal_ones_are_refused(client, sam):
     assert db.session.get(Incident, incident.id).status == "resolved"
     page = client.get(f"/incidents/{number}").get_data(as_text=True)
     assert (
-        "changed <strong>status</strong> from <bdi>in_progress</bdi> to <bdi>resolved</bdi>" in page
+        "changed <strong>status</strong> from <bdi>in progress</bdi> to <bdi>resolved</bdi>" in page
     )
 
 

@@ -10,7 +10,14 @@ from app.models import Note
 
 # Routes that authenticate another way (bearer tokens) and so take no CSRF token.
 CSRF_EXEMPT = {"hooks.alertmanager"}
-SAMPLE_VALUES = {"note_id": "1", "name": "sso", "username": "sam", "number": "INC0000001"}
+SAMPLE_VALUES = {
+    "note_id": "1",
+    "name": "sso",
+    "username": "sam",
+    "number": "INC0000001",
+    "item_id": "1",
+    "model_id": "1",
+}
 
 
 def state_changing_routes(app):
