@@ -10,30 +10,37 @@ posted one by one leave the same rows behind.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import insert, select
 
-from app.database import add_to_counter, increment, insert_ignoring_duplicates
+from app.database import add_to_counters, increment_each, insert_ignoring_duplicates
 from app.extensions import db
 from app.models import (
     Follow,
     Hashtag,
     Incident,
+    IncidentMember,
     IncidentRef,
     Mention,
     Note,
     NoteTag,
     NoteVersion,
     Notification,
+    Service,
     TagAuthor,
     TagSpelling,
     TimelineEntry,
     User,
 )
 from app.notes import check_occurred_at, clean_text, current_pattern
+from app.search import outbox
 from app.text import extract_incident_refs, extract_mentions, unique_hashtags
+
+# Core tables, not ORM classes: a multi-row insert then runs as one executemany without
+# the ORM's per-row bookkeeping (several times faster for imports).
+NOTES = Note.__table__
 
 
 @dataclass(frozen=True)
@@ -43,22 +50,27 @@ class NoteDraft:
     posted_at: datetime
     occurred_at: datetime | None = None
     incident_id: int | None = None
+    note_id: int | None = None  # keep this id (imports from another I2I); None: a new one
+    reply_to_id: int | None = None  # a note stored before, or earlier in the same list
 
 
 def post_notes(drafts: list[NoteDraft]) -> list[int]:
-    """Store the drafts (call inside a write transaction); returns their ids in order."""
+    """Store the drafts (call inside a write transaction); returns their ids in order.
+
+    A draft without an incident joins its parent's (a reply) or the first incident its
+    text names that its author may see, as a posted note does."""
     if not drafts:
         return []
     drafts = [
-        NoteDraft(
-            d.author_id,
-            clean_text(d.text),
-            d.posted_at,
-            check_occurred_at(d.occurred_at, d.posted_at),
-            d.incident_id,
+        replace(
+            d,
+            text=clean_text(d.text),
+            occurred_at=check_occurred_at(d.occurred_at, d.posted_at),
         )
         for d in drafts
     ]
+    parents = _parents(drafts)
+    drafts = _with_incidents(drafts, parents)
     rows = [
         {
             "author_id": d.author_id,
@@ -67,19 +79,26 @@ def post_notes(drafts: list[NoteDraft]) -> list[int]:
             "occurred_at": d.occurred_at,
             "sort_at": d.occurred_at or d.posted_at,
             "incident_id": d.incident_id,
+            "reply_to_id": d.reply_to_id,
+            "thread_id": parents[d.reply_to_id].thread_id if d.reply_to_id else None,
             "reply_count": 0,
         }
+        | ({"id": d.note_id} if d.note_id is not None else {})
         for d in drafts
     ]
-    ids = [
-        row.id
-        for row in db.session.execute(
-            insert(Note).returning(Note.id, sort_by_parameter_order=True), rows
-        )
-    ]
+    if any(d.note_id is not None for d in drafts):  # ids given: written as given, in order
+        db.session.execute(insert(NOTES), rows)
+        ids = [d.note_id for d in drafts]
+    else:
+        ids = [
+            row.id
+            for row in db.session.execute(
+                insert(NOTES).returning(NOTES.c.id, sort_by_parameter_order=True), rows
+            )
+        ]
     notes = list(zip(ids, drafts, rows, strict=True))
     db.session.execute(
-        insert(NoteVersion),
+        insert(NoteVersion.__table__),
         [
             {"note_id": i, "version": 1, "text": d.text, "written_at": d.posted_at}
             for i, d, _ in notes
@@ -88,8 +107,110 @@ def post_notes(drafts: list[NoteDraft]) -> list[int]:
     _tags(notes)
     mentioned = _mentions(notes)
     _references(notes)
+    _threads(notes, parents)
     _timelines(notes, mentioned)
+    outbox.enqueue(ids)
     return ids
+
+
+@dataclass(frozen=True)
+class _Parent:
+    author_id: int
+    incident_id: int | None
+    thread_id: int
+
+
+def _parents(drafts: list[NoteDraft]) -> dict[int, _Parent]:
+    """The notes replied to, from the database and from earlier drafts in the list."""
+    wanted = {d.reply_to_id for d in drafts if d.reply_to_id is not None}
+    parents = {
+        row.id: _Parent(row.author_id, row.incident_id, row.thread_id or row.id)
+        for row in db.session.execute(
+            select(Note.id, Note.author_id, Note.incident_id, Note.thread_id).where(
+                Note.id.in_(wanted), Note.retracted_at.is_(None)
+            )
+        )
+    }
+    for d in drafts:
+        if d.note_id is not None and d.note_id in wanted and d.note_id not in parents:
+            parent = parents.get(d.reply_to_id) if d.reply_to_id else None
+            thread = parent.thread_id if parent else d.note_id
+            parents[d.note_id] = _Parent(d.author_id, d.incident_id, thread)
+    missing = wanted - set(parents)
+    if missing:
+        raise ValueError(f"replies to notes that do not exist: {sorted(missing)[:5]}")
+    return parents
+
+
+def _with_incidents(drafts: list[NoteDraft], parents: dict[int, _Parent]) -> list[NoteDraft]:
+    """Give each draft without an incident its parent's, else the first it names."""
+    pattern = current_pattern()
+    refs = {i: extract_incident_refs(d.text, pattern) for i, d in enumerate(drafts)}
+    named = {n for i, d in enumerate(drafts) if d.incident_id is None for n in refs[i]}
+    open_to = {}
+    if named:
+        found = db.session.execute(
+            select(Incident.number, Incident.id, Incident.restricted).where(
+                Incident.number.in_(named)
+            )
+        )
+        open_to = {number: (incident_id, restricted) for number, incident_id, restricted in found}
+    members = _members({i for i, restricted in open_to.values() if restricted})
+    placed = []
+    for position, d in enumerate(drafts):
+        incident_id = d.incident_id
+        if incident_id is None and d.reply_to_id is not None:
+            incident_id = parents[d.reply_to_id].incident_id
+        if incident_id is None:
+            for number in refs[position]:
+                known = open_to.get(number)
+                if known and (not known[1] or d.author_id in members.get(known[0], ())):
+                    incident_id = known[0]
+                    break
+        placed.append(replace(d, incident_id=incident_id))
+        if d.note_id is not None and d.note_id in parents:  # later replies inherit it
+            old = parents[d.note_id]
+            parents[d.note_id] = _Parent(old.author_id, incident_id, old.thread_id)
+    return placed
+
+
+def _members(incident_ids: set[int]) -> dict[int, set[int]]:
+    members: dict[int, set[int]] = defaultdict(set)
+    if incident_ids:
+        query = select(IncidentMember.incident_id, IncidentMember.user_id).where(
+            IncidentMember.incident_id.in_(incident_ids)
+        )
+        for incident_id, user_id in db.session.execute(query):
+            members[incident_id].add(user_id)
+    return members
+
+
+def _threads(notes, parents: dict[int, _Parent]) -> None:
+    """Replies: their parents' reply counts and "replied" notifications."""
+    replies = [(i, d) for i, d, _ in notes if d.reply_to_id is not None]
+    if not replies:
+        return
+    increment_each(Note, "reply_count", Counter(d.reply_to_id for _, d in replies))
+    public = _public(notes)
+    restricted = {d.incident_id for i, d in replies if i not in public}
+    members = _members(restricted)
+    admins = set(db.session.scalars(select(User.id).where(User.role == "admin")))
+    told = []
+    for i, d in replies:
+        parent_author = parents[d.reply_to_id].author_id
+        sees = i in public or parent_author in admins | members.get(d.incident_id, set())
+        if parent_author != d.author_id and sees:
+            told.append(
+                {
+                    "user_id": parent_author,
+                    "kind": "reply",
+                    "note_id": i,
+                    "actor_id": d.author_id,
+                    "created_at": d.posted_at,
+                }
+            )
+    insert_ignoring_duplicates(Notification, told)
+    increment_each(User, "unread_count", Counter(t["user_id"] for t in told))
 
 
 def _public(notes) -> set[int]:
@@ -126,7 +247,7 @@ def _tags(notes) -> None:
         if k not in known
     ]
     if new:
-        db.session.execute(insert(Hashtag), new)
+        db.session.execute(insert(Hashtag.__table__), new)
     tags = {
         t.key: (t.id, t.canonical_id or t.id)
         for t in db.session.scalars(select(Hashtag).where(Hashtag.key.in_(keys)))
@@ -156,33 +277,28 @@ def _tags(notes) -> None:
             if i in public:
                 notes_per_tag[canonical_id] += 1
                 people[(canonical_id, d.author_id)] += 1
-    db.session.execute(insert(NoteTag), link_rows)
-    for hashtag_id, count in uses.items():
-        increment(Hashtag, hashtag_id, "use_count", count)
-    for canonical_id, count in notes_per_tag.items():
-        increment(Hashtag, canonical_id, "note_count", count)
-    for (tag_id, user_id), count in people.items():
-        add_to_counter(TagAuthor, {"tag_id": tag_id, "user_id": user_id}, "note_count", count)
-    _spellings(spellings, first_spelled)
+    db.session.execute(insert(NoteTag.__table__), link_rows)
+    increment_each(Hashtag, "use_count", uses)
+    increment_each(Hashtag, "note_count", notes_per_tag)
+    add_to_counters(
+        TagAuthor,
+        ["tag_id", "user_id"],
+        "note_count",
+        [{"tag_id": t, "user_id": u, "note_count": n} for (t, u), n in people.items()],
+    )
+    add_to_counters(
+        TagSpelling,
+        ["hashtag_id", "spelling"],
+        "use_count",
+        [
+            {"hashtag_id": h, "spelling": s, "use_count": n, "first_used_at": first_spelled[h, s]}
+            for (h, s), n in spellings.items()
+        ],
+    )
     for canonical_id, when in last_used.items():
         tag = db.session.get(Hashtag, canonical_id)
         if tag.last_used_at is None or tag.last_used_at < when:
             tag.last_used_at = when
-
-
-def _spellings(spellings: Counter, first_spelled: dict) -> None:
-    rows = [
-        {"hashtag_id": h, "spelling": s, "first_used_at": first_spelled[(h, s)], "use_count": 0}
-        for h, s in spellings
-    ]
-    insert_ignoring_duplicates(TagSpelling, rows)
-    for (hashtag_id, spelling), count in spellings.items():
-        row = db.session.scalar(
-            select(TagSpelling).where(
-                TagSpelling.hashtag_id == hashtag_id, TagSpelling.spelling == spelling
-            )
-        )
-        row.use_count += count
 
 
 def _mentions(notes) -> dict[int, set[int]]:
@@ -218,11 +334,10 @@ def _mentions(notes) -> dict[int, set[int]]:
                     }
                 )
     if rows:
-        db.session.execute(insert(Mention), rows)
+        db.session.execute(insert(Mention.__table__), rows)
     if told:
-        db.session.execute(insert(Notification), told)
-        for user_id, count in Counter(t["user_id"] for t in told).items():
-            increment(User, user_id, "unread_count", count)
+        db.session.execute(insert(Notification.__table__), told)
+        increment_each(User, "unread_count", Counter(t["user_id"] for t in told))
     return mentioned
 
 
@@ -234,7 +349,7 @@ def _references(notes) -> None:
         for number in extract_incident_refs(d.text, pattern)
     ]
     if rows:
-        db.session.execute(insert(IncidentRef), rows)
+        db.session.execute(insert(IncidentRef.__table__), rows)
 
 
 def _timelines(notes, mentioned: dict[int, set[int]]) -> None:
@@ -246,9 +361,22 @@ def _timelines(notes, mentioned: dict[int, set[int]]) -> None:
         )
     ):
         followers[author].add(follower)
+    incidents = {d.incident_id for _, d, _ in notes if d.incident_id}
+    watching: dict[int, set[int]] = defaultdict(set)  # incident → who follows its service
+    if incidents:
+        for follower, incident_id in db.session.execute(
+            select(Follow.follower_id, Incident.id)
+            .join(Service, Service.id == Follow.target_id)
+            .join(Incident, Incident.service == Service.name)
+            .where(Follow.target_type == "service", Incident.id.in_(incidents))
+        ):
+            watching[incident_id].add(follower)
     rows = [
         {"user_id": user_id, "note_id": i, "sort_at": row["sort_at"]}
         for i, d, row in notes
-        for user_id in {d.author_id} | followers[d.author_id] | mentioned.get(i, set())
+        for user_id in {d.author_id}
+        | followers[d.author_id]
+        | mentioned.get(i, set())
+        | watching.get(d.incident_id, set())
     ]
     insert_ignoring_duplicates(TimelineEntry, rows)

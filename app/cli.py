@@ -96,6 +96,16 @@ def import_incidents_command(path: Path) -> None:
     click.echo(str(exchange.import_incidents(path)))
 
 
+@import_group.command("notes")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_notes_command(path: Path) -> None:
+    """Import notes from JSON Lines (DESIGN section 6); idempotent by note id."""
+    from app import exchange
+
+    _report(exchange.import_notes, path)
+
+
 @click.group("export", help="Export records as JSON Lines.")
 def export_group() -> None:
     pass
@@ -109,6 +119,45 @@ def export_incidents_command(path: Path) -> None:
     from app import exchange
 
     click.echo(f"exported {exchange.export_incidents(path)} incidents to {path}")
+
+
+@click.group("search", help="Look after the search index.")
+def search_group() -> None:
+    pass
+
+
+@search_group.command("rebuild")
+@with_appcontext
+def search_rebuild_command() -> None:
+    """Rebuild the search index from the database (search keeps working meanwhile)."""
+    from app.search import index
+
+    click.echo(str(index.rebuild(progress=_progress)))
+
+
+@search_group.command("verify")
+@with_appcontext
+def search_verify_command() -> None:
+    """Report notes missing from, stale in or left over in the search index."""
+    from app.search import index
+
+    try:
+        report = index.verify(progress=_progress)
+    except index.Unavailable as error:
+        _fail(f"{error}; run `i2i search rebuild`")
+    if not report.clean:
+        _fail(f"{report} Run `i2i search rebuild`.")
+    click.echo(str(report))
+
+
+@export_group.command("notes")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@with_appcontext
+def export_notes_command(path: Path) -> None:
+    """Write every note (not retracted) to PATH as JSON Lines (DESIGN section 6)."""
+    from app import exchange
+
+    click.echo(f"exported {exchange.export_notes(path)} notes to {path}")
 
 
 def _report(run_import, source: Path) -> None:
@@ -129,6 +178,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(import_group)
     app.cli.add_command(export_group)
+    app.cli.add_command(search_group)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from sqlalchemy import event, update
+from sqlalchemy import bindparam, event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
@@ -82,13 +82,40 @@ def insert_ignoring_duplicates(model, rows: list[dict]) -> None:
         db.session.execute(_insert(model).on_conflict_do_nothing(), rows)
 
 
-def add_to_counter(model, key: dict, column: str, delta: int) -> None:
-    """Insert the row `key` with `column` = delta, or add delta to it: one atomic statement."""
-    statement = _insert(model).values(**key, **{column: delta})
+def add_to_counter(model, key: dict, column: str, delta: int, first: dict | None = None) -> None:
+    """Insert the row `key` with `column` = delta (and the values `first`), or add delta to
+    the row that exists: one atomic statement, safe when two writers race."""
+    statement = _insert(model).values(**key, **(first or {}), **{column: delta})
     statement = statement.on_conflict_do_update(
         index_elements=list(key), set_={column: getattr(model, column) + delta}
     )
     db.session.execute(statement)
+
+
+def add_to_counters(model, key: list[str], column: str, rows: list[dict]) -> None:
+    """`add_to_counter` for many rows in one executemany: each row holds the key columns,
+    `column` (the delta) and any first values."""
+    if not rows:
+        return
+    statement = _insert(model)
+    statement = statement.on_conflict_do_update(
+        index_elements=key,
+        set_={column: getattr(model, column) + getattr(statement.excluded, column)},
+    )
+    db.session.execute(statement, rows)
+
+
+def increment_each(model, column: str, deltas: dict[int, int]) -> None:
+    """`increment` for many rows by id in one executemany ({id: delta})."""
+    if not deltas:
+        return
+    table = model.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({column: table.c[column] + bindparam("delta")})
+    )
+    db.session.execute(statement, [{"row_id": i, "delta": d} for i, d in deltas.items()])
 
 
 def increment(model, row_id: int, column: str, delta: int = 1) -> None:

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from app import accounts
+from app import accounts, bulk
+from app.bulk import NoteDraft
 from app.database import write_transaction
 from app.errors import Refused
 from app.extensions import db
-from app.importers import Summary, parse_time
+from app.importers import NoProgress, Progress, Summary, parse_time
 from app.incidents import check_scale, priority_for
 from app.models import (
     INCIDENT_SOURCES,
@@ -26,8 +29,11 @@ from app.models import (
     Incident,
     IncidentEvent,
     IncidentModel,
+    Note,
     User,
 )
+from app.notes import clean_text
+from app.search import outbox
 
 TEXT = (
     "number",
@@ -208,6 +214,8 @@ def _upsert(record: dict) -> str:
     changed = {k: v for k, v in values.items() if getattr(incident, k) != v}
     for key, value in changed.items():
         setattr(incident, key, value)
+    if changed.keys() & {"service", "priority", "restricted"}:
+        outbox.enqueue_incident(incident.id)  # its notes' search documents carry these
     return "updated" if changed else "unchanged"
 
 
@@ -234,3 +242,206 @@ def _link_parents(parents: list[tuple[str, str]], summary: Summary) -> None:
             summary.skip("parents not found", f"incident {child}", parent)
             continue
         db.session.get(Incident, ids[child]).parent_id = ids[parent]
+
+
+# Notes (DESIGN §6): {"id", "author", "posted_at", "occurred_at"?, "text", "incident"?,
+# "reply_to"?}. Export writes a note's current text; retracted notes stay out (importing
+# them would publish what someone took back). Import keeps the ids, so it is idempotent
+# by id, and derives tags, mentions and references from the text, as posting does.
+NOTE_BATCH = 2_000
+
+
+def note_records(batch: int = NOTE_BATCH) -> Iterator[dict]:
+    """Every note not retracted, by id, read a batch at a time (no whole-table load)."""
+    last = 0
+    while True:
+        query = (
+            select(
+                Note.id,
+                User.username,
+                Note.posted_at,
+                Note.occurred_at,
+                Note.text,
+                Incident.number,
+                Note.reply_to_id,
+            )
+            .join(User, User.id == Note.author_id)
+            .outerjoin(Incident, Incident.id == Note.incident_id)
+            .where(Note.id > last, Note.retracted_at.is_(None))
+            .order_by(Note.id)
+            .limit(batch)
+        )
+        rows = db.session.execute(query).all()
+        if not rows:
+            return
+        for note_id, author, posted_at, occurred_at, text_, number, reply_to in rows:
+            record = {
+                "id": note_id,
+                "author": author,
+                "posted_at": posted_at.isoformat(),
+                "occurred_at": occurred_at.isoformat() if occurred_at else None,
+                "text": text_,
+                "incident": number,
+                "reply_to": reply_to,
+            }
+            yield {key: value for key, value in record.items() if value is not None}
+        last = rows[-1][0]
+
+
+def export_notes(path: Path) -> int:
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        for record in note_records():
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+@dataclass(frozen=True)
+class _NoteLine:
+    line: int
+    note_id: int
+    author: str
+    posted_at: datetime
+    occurred_at: datetime | None
+    text: str
+    incident: str | None
+    reply_to: int | None
+
+
+def _note_line(line: int, raw: str) -> _NoteLine:
+    """One line checked on its own (what the database knows is checked per batch)."""
+    record = json.loads(raw)
+    if not isinstance(record, dict):
+        raise Refused("a line must be a JSON object")
+    note_id = record.get("id")
+    if not isinstance(note_id, int) or isinstance(note_id, bool) or note_id < 1:
+        raise Refused("id must be a positive whole number")
+    author = record.get("author")
+    if not isinstance(author, str):
+        raise Refused("author is missing")
+    accounts.validate_username(author)
+    if not isinstance(record.get("text"), str):
+        raise Refused("text is missing")
+    posted_at = parse_time(record.get("posted_at"), "posted_at")
+    if posted_at is None:
+        raise Refused("posted_at is missing")
+    reply_to = record.get("reply_to")
+    if reply_to is not None and (not isinstance(reply_to, int) or isinstance(reply_to, bool)):
+        raise Refused("reply_to must be a note id")
+    incident = record.get("incident")
+    if incident is not None and not isinstance(incident, str):
+        raise Refused("incident must be an incident number")
+    return _NoteLine(
+        line,
+        note_id,
+        author,
+        posted_at,
+        parse_time(record.get("occurred_at"), "occurred_at"),
+        clean_text(record["text"]),
+        incident,
+        reply_to,
+    )
+
+
+def import_notes(path: Path, progress: Progress | None = None) -> Summary:
+    """Import notes from JSON Lines, a batch a transaction. A bad line is reported with its
+    number and skipped whole; lines already imported (same id) are left alone."""
+    summary = Summary()
+    total = sum(1 for _ in _lines(path))
+    wrap = progress or (lambda items, length, label: NoProgress(items))
+    batch: list[_NoteLine] = []
+    with wrap(range(total), total, "Importing notes") as bar:
+        for number, raw in _lines(path):
+            try:
+                batch.append(_note_line(number, raw))
+            except (ValueError, Refused) as error:
+                summary.skip("bad lines", f"line {number}", _reason(error))
+            if len(batch) == NOTE_BATCH:
+                _store_notes(batch, summary)
+                batch = []
+            _advance(bar, number)
+        _store_notes(batch, summary)
+    _move_note_sequence()
+    summary.problems.sort(key=lambda problem: int(problem.split(":")[0].removeprefix("line ")))
+    return summary
+
+
+def _advance(bar, line: int) -> None:
+    if line % 500 == 0:
+        bar.update(500)
+
+
+def _reason(error: Exception) -> str:
+    return getattr(error, "message", None) or str(error)
+
+
+def _store_notes(batch: list[_NoteLine], summary: Summary) -> None:
+    if not batch:
+        return
+    with write_transaction():
+        wanted = [n.note_id for n in batch]
+        existing = set(db.session.scalars(select(Note.id).where(Note.id.in_(wanted))))
+        numbers = {n.incident for n in batch if n.incident}
+        incidents = dict(
+            db.session.execute(
+                select(Incident.number, Incident.id).where(Incident.number.in_(numbers))
+            ).all()
+        )
+        parents = {n.reply_to for n in batch if n.reply_to}
+        known = existing | set(
+            db.session.scalars(
+                select(Note.id).where(Note.id.in_(parents), Note.retracted_at.is_(None))
+            )
+        )
+        people = accounts.ensure_accounts({n.author for n in batch})
+        drafts, seen = [], set()
+        for note in batch:
+            if note.note_id in existing:
+                summary.skip("already imported (unchanged)")
+                continue
+            problem = _note_problem(note, seen, known, incidents)
+            if problem:
+                summary.skip("bad lines", f"line {note.line}", problem)
+                continue
+            seen.add(note.note_id)
+            known.add(note.note_id)
+            drafts.append(
+                NoteDraft(
+                    people[note.author],
+                    note.text,
+                    note.posted_at,
+                    note.occurred_at,
+                    incidents.get(note.incident),
+                    note_id=note.note_id,
+                    reply_to_id=note.reply_to,
+                )
+            )
+        bulk.post_notes(drafts)
+        summary.created += len(drafts)
+
+
+def _note_problem(note: _NoteLine, seen: set[int], known: set[int], incidents: dict) -> str:
+    if note.note_id in seen:
+        return f"id {note.note_id} appears twice"
+    if note.incident and note.incident not in incidents:
+        return f"no incident {note.incident}"
+    if note.reply_to is not None and note.reply_to not in known:
+        return f"reply_to {note.reply_to} is not a note here or earlier in the file"
+    if note.reply_to == note.note_id:
+        return "a note cannot reply to itself"
+    return ""
+
+
+def _move_note_sequence() -> None:
+    """After ids were written as given, new notes must be numbered after them (PostgreSQL
+    keeps a sequence; SQLite takes the largest id + 1 by itself)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    with write_transaction():
+        db.session.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence('notes', 'id'), "
+                "GREATEST((SELECT max(id) FROM notes), 1))"
+            )
+        )

@@ -222,7 +222,8 @@ _NOTES_BY_ID = (
 )
 
 
-def _load(ids: list[int]) -> list[NoteView]:
+def load_notes(ids: list[int]) -> list[NoteView]:
+    """The notes with these ids, in the order given (visibility is the caller's concern)."""
     if not ids:
         return []
     by_id = {}
@@ -238,7 +239,7 @@ def page(feed: Feed, viewer: User, *, before: Cursor | None = None, limit: int =
     A home page also shows the changes to followed incidents (and the incidents of followed
     services) that happened in the stretch of time its notes cover."""
     rows = _candidates(feed, viewer, before=before, after=None, limit=limit + 1)
-    notes = _load([note_id for note_id, _ in rows[:limit]])
+    notes = load_notes([note_id for note_id, _ in rows[:limit]])
     older = Cursor.of(notes[-1]) if len(rows) > limit and notes else None
     # An empty feed polls for anything posted from now on.
     newest = Cursor.of(notes[0]) if notes else (before or Cursor(utcnow(), 0))
@@ -302,7 +303,7 @@ def newer(feed: Feed, viewer: User, after: Cursor | None, *, limit: int = NEW_NO
     if after is None:
         return page(feed, viewer, limit=limit)
     rows = _candidates(feed, viewer, before=None, after=after, limit=limit)
-    notes = _load([note_id for note_id, _ in reversed(rows)])
+    notes = load_notes([note_id for note_id, _ in reversed(rows)])
     return Page(notes, None, Cursor.of(notes[0]) if notes else after)
 
 

@@ -103,17 +103,27 @@ def import_servicenow(path: Path, progress: Progress | None = None) -> Summary:
     its history rows as timeline events. Running it twice changes nothing."""
     summary = Summary()
     by_number: dict[str, list[tuple[int, dict]]] = {}
-    reader = csv.DictReader(_open_text(path))
+    text = _open_text(path)
+    size = text.seek(0, io.SEEK_END)
+    text.seek(0)
+    reader = csv.DictReader(text)
     required = {"number", "incident_state", "opened_at", "impact", "urgency", "sys_updated_at"}
     missing = required - set(reader.fieldnames or [])
     if missing:
         raise ValueError(f"not a ServiceNow incident export: no {', '.join(sorted(missing))}")
-    for line, row in enumerate(reader, start=2):
-        number = _value(row, "number")
-        if number is None:
-            summary.skip("rows without a number", f"line {line}")
-            continue
-        by_number.setdefault(number, []).append((line, row))
+    wrap = progress or (lambda items, length, label: NoProgress(items))
+    with wrap(range(size), size, "Reading rows") as bar:  # by characters read
+        read = 0
+        for line, row in enumerate(reader, start=2):
+            if line % 5000 == 0:
+                bar.update(text.tell() - read)
+                read = text.tell()
+            number = _value(row, "number")
+            if number is None:
+                summary.skip("rows without a number", f"line {line}")
+                continue
+            by_number.setdefault(number, []).append((line, row))
+        bar.update(size - read)
     existing = dict(db.session.execute(select(Incident.number, Incident.id)).all())
     records = []
     for number, rows in by_number.items():
@@ -124,25 +134,32 @@ def import_servicenow(path: Path, progress: Progress | None = None) -> Summary:
             records.append(_servicenow_record(number, rows))
         except ValueError as error:
             summary.skip("incidents with bad rows", f"line {rows[-1][0]}", f"{number}: {error}")
-    wrap = progress or (lambda items, length, label: _Null(items))
-    with wrap(
-        range(0, len(records), BATCH), len(records) // BATCH + 1, "Importing incidents"
-    ) as batches:
-        for start in batches:
-            _store(records[start : start + BATCH])
-            summary.created += len(records[start : start + BATCH])
+    with wrap(range(len(records)), len(records), "Importing incidents") as bar:
+        for start in range(0, len(records), BATCH):
+            batch = records[start : start + BATCH]
+            _store(batch)
+            summary.created += len(batch)
+            bar.update(len(batch))
     return summary
 
 
-class _Null:
+class NoProgress:
+    """What a progress bar gives when nobody watches: the items, and updates that do nothing."""
+
     def __init__(self, items):
         self.items = items
 
     def __enter__(self):
-        return self.items
+        return self
 
     def __exit__(self, *exc):
         return False
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def update(self, steps: int) -> None:
+        pass
 
 
 def _servicenow_record(number: str, rows: list[tuple[int, dict]]) -> dict:
@@ -322,7 +339,7 @@ def import_statuspage(folder: Path, progress: Progress | None = None) -> Summary
             select(Incident.external_ref).where(Incident.external_ref.like("statuspage:%"))
         )
     )
-    wrap = progress or (lambda items, length, label: _Null(items))
+    wrap = progress or (lambda items, length, label: NoProgress(items))
     with wrap(files, len(files), "Importing status-page incidents") as paths:
         batch: list[dict] = []
         for path in paths:

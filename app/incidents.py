@@ -27,6 +27,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.search import outbox
 from app.text import is_valid_tag_name
 from app.visibility import visible_incidents_clause
 
@@ -291,6 +292,7 @@ def set_impact_urgency(actor: User, incident: Incident, impact: int, urgency: in
         if (incident.impact, incident.urgency) != (impact, urgency):
             old = f"P{incident.priority} (impact {incident.impact}, urgency {incident.urgency})"
             incident.impact, incident.urgency, incident.priority = impact, urgency, priority
+            outbox.enqueue_incident(incident.id)
             _log(
                 incident,
                 actor,

@@ -1,4 +1,4 @@
-"""Background duties of a running site: SLA warnings now, the search index's writer next.
+"""Background duties of a running site: the search index's one writer, SLA warnings.
 
 The embedded default needs no servers: every gunicorn worker starts a `Runner` thread,
 and the runners elect one leader by holding an exclusive lock on a file under
@@ -34,8 +34,12 @@ class Duty:
 
 def default_duties() -> list[Duty]:
     from app import incidents
+    from app.search import index
 
-    return [Duty("sla warnings", 60.0, incidents.warn_sla)]
+    return [
+        Duty("search index", 0.5, index.catch_up),
+        Duty("sla warnings", 60.0, incidents.warn_sla),
+    ]
 
 
 class Runner(threading.Thread):

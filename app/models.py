@@ -464,3 +464,17 @@ class AlertInstance(db.Model):
     status: Mapped[str] = mapped_column(String(20))
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SearchOutbox(db.Model):
+    """A note whose search document must be written again (or removed): queued in the same
+    transaction as the change, applied to the index by the one index writer."""
+
+    __tablename__ = "search_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(Integer)  # no foreign key: the queue outlives notes
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: still to do
+
+    __table_args__ = (Index("ix_search_outbox_applied", "applied_at", "id"),)

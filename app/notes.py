@@ -12,6 +12,7 @@ from app.database import increment, write_transaction
 from app.errors import Forbidden, NotFound, Refused
 from app.extensions import db
 from app.models import Incident, IncidentRef, Mention, Note, NoteVersion, User, utcnow
+from app.search import outbox
 from app.text import DEFAULT_INCIDENT_PATTERN, extract_incident_refs, extract_mentions
 from app.visibility import can_see_note, is_public
 
@@ -97,6 +98,7 @@ def post_note(
         db.session.add(NoteVersion(note_id=note.id, version=1, text=text, written_at=now))
         _derive(note, author)
         timelines.deliver(note)
+        outbox.enqueue([note.id])
         if actions:  # in the same transaction: a refused action posts nothing
             quick_actions.apply(author, incident, actions, text)
         if reply_to is not None:
@@ -170,6 +172,7 @@ def edit_note(actor: User, note: Note, text: str) -> Note:
         db.session.expire(note, ["mentions", "versions"])
         _derive(note, actor, already_mentioned=before)
         timelines.deliver(note, again=True)
+        outbox.enqueue([note.id])
     return note
 
 
@@ -184,6 +187,7 @@ def retract_note(actor: User, note: Note) -> None:
             tags.uncount_note(note)
         note.retracted_at, note.retracted_by_id = utcnow(), actor.id
         db.session.flush()
+        outbox.enqueue([note.id])
         notifications.recount(notifications.notified_about(note))
 
 

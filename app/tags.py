@@ -18,7 +18,7 @@ from app.errors import Forbidden, NotFound, Refused
 from app.extensions import db
 from app.models import Follow, Hashtag, Note, NoteTag, TagAuthor, TagSpelling, User, utcnow
 from app.text import TagToken, is_valid_tag_name, normalize_tag, unique_hashtags
-from app.visibility import is_public, visible_notes_clause
+from app.visibility import is_public, viewer_params, visible_notes_clause
 
 RECENT = timedelta(days=14)
 
@@ -48,20 +48,20 @@ def attach_tags(note: Note, tokens: list[TagToken] | None = None) -> list[Hashta
     linked: dict[int, Hashtag] = {}
     for token in tokens:
         tag = db.session.scalar(select(Hashtag).where(Hashtag.key == token.key))
-        if tag is None:
-            tag = Hashtag(
-                key=token.key,
-                display=token.display,
-                first_note_id=note.id,
-                first_user_id=note.author_id,
-                first_used_at=note.posted_at,
-                use_count=0,
-                note_count=0,
-            )
-            db.session.add(tag)
-            db.session.flush()
+        if tag is None:  # first use; another writer may be creating it at the same moment
+            first = {
+                "key": token.key,
+                "display": token.display,
+                "first_note_id": note.id,
+                "first_user_id": note.author_id,
+                "first_used_at": note.posted_at,
+                "use_count": 0,
+                "note_count": 0,
+            }
+            insert_ignoring_duplicates(Hashtag, [first])
+            tag = db.session.scalar(select(Hashtag).where(Hashtag.key == token.key))
         _count_spelling(tag, token.display, note.posted_at)
-        tag.use_count += 1
+        increment(Hashtag, tag.id, "use_count")
         target = canonical(tag)
         target.last_used_at = _latest(target.last_used_at, note.posted_at)
         if target.id in linked:  # #pwreset and #password_reset in one note: listed once
@@ -94,15 +94,13 @@ def _count_note(tag_id: int, author_id: int, delta: int) -> None:
 
 
 def _count_spelling(tag: Hashtag, spelling: str, when: datetime) -> None:
-    row = db.session.scalar(
-        select(TagSpelling).where(
-            TagSpelling.hashtag_id == tag.id, TagSpelling.spelling == spelling
-        )
+    add_to_counter(
+        TagSpelling,
+        {"hashtag_id": tag.id, "spelling": spelling},
+        "use_count",
+        1,
+        first={"first_used_at": when},
     )
-    if row is None:
-        row = TagSpelling(hashtag_id=tag.id, spelling=spelling, first_used_at=when, use_count=0)
-        db.session.add(row)
-    row.use_count += 1
 
 
 def make_alias(actor: User, alias_name: str, target_name: str) -> Hashtag:
@@ -247,6 +245,31 @@ def tag_profile(tag: Hashtag) -> TagProfile:
     used = [m for m in members if m.first_used_at is not None]
     first_use = min(used, key=lambda m: m.first_used_at) if used else tag
     return TagProfile(tag, tag.note_count, people or 0, first_use, spellings, aliases)
+
+
+def alias_keys(key: str) -> list[str]:
+    """The keys of a tag's whole alias group (canonical tag and aliases), for searching:
+    #pwreset finds notes written with #password_reset and the other way round."""
+    tag = db.session.scalar(select(Hashtag).where(Hashtag.key == key))
+    if tag is None:
+        return [key]
+    root = canonical(tag)
+    group = select(Hashtag.key).where((Hashtag.id == root.id) | (Hashtag.canonical_id == root.id))
+    return sorted(db.session.scalars(group))
+
+
+def incident_tags(incident_id: int, viewer: User) -> list[tuple[Hashtag, int]]:
+    """The (canonical) hashtags of an incident's notes `viewer` may see, most used first."""
+    uses = func.count(NoteTag.note_id).label("uses")
+    query = (
+        select(Hashtag, uses)
+        .join(NoteTag, NoteTag.tag_id == Hashtag.id)
+        .join(Note, Note.id == NoteTag.note_id)
+        .where(Note.incident_id == incident_id, visible_notes_clause(viewer))
+        .group_by(Hashtag.id)
+        .order_by(uses.desc(), Hashtag.key)
+    )
+    return [(tag, count) for tag, count in db.session.execute(query, viewer_params(viewer))]
 
 
 def suggest_tags(prefix: str, limit: int = 8) -> list[Hashtag]:

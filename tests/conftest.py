@@ -7,7 +7,9 @@ on PostgreSQL. The schema is built by the Alembic migrations, as in production.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -17,6 +19,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db, limiter
+from app.search import finder
 from tests import pg_server
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -73,6 +76,8 @@ def wipe(app: Flask) -> None:
                 for table in tables:
                     conn.execute(text(f"DELETE FROM {table}"))
         limiter.reset()
+    shutil.rmtree(Path(app.config["I2I_INSTANCE_DIR"]) / "search", ignore_errors=True)
+    finder.forget_searchers()
 
 
 @pytest.fixture

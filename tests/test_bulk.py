@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import bulk, follows, incidents, tags
 from app.bulk import NoteDraft
@@ -14,9 +14,11 @@ from app.models import (
     Hashtag,
     IncidentRef,
     Mention,
+    Note,
     NoteTag,
     NoteVersion,
     Notification,
+    SearchOutbox,
     TagAuthor,
     TimelineEntry,
     User,
@@ -58,22 +60,34 @@ def derived(note_id: int, author_id: int) -> dict:
             )
         ),
         "told": names(select(Notification.user_id).where(Notification.note_id == note_id)),
+        "queued for search": db.session.scalar(
+            select(func.count()).where(SearchOutbox.note_id == note_id)
+        ),
     }
 
 
 def test_bulk_posting_matches_posting_one_by_one(make_user, post):
-    one, two, kim, fan = (make_user(n) for n in ("one", "two", "kim", "fan"))
+    one, two, kim, fan, watcher = (make_user(n) for n in ("one", "two", "kim", "fan", "watcher"))
     incident = incidents.register(one, title="Resets")
+    on_auth = incidents.register(one, title="Logins fail", service="Auth")
     follows.follow(fan, "user", one.id)
     follows.follow(fan, "user", two.id)
+    follows.follow(watcher, "service", incidents.service_named("Auth", create=True).id)
     texts = [t.format(number=incident.number) for t in TEXTS]
-    singles = [post(one, text, posted_at=T0 + timedelta(minutes=i)) for i, text in enumerate(texts)]
+    where = [on_auth if i % 2 else None for i in range(len(texts))]
+    singles = [
+        post(one, text, posted_at=T0 + timedelta(minutes=i), incident=where[i])
+        for i, text in enumerate(texts)
+    ]
+    drafts = [
+        NoteDraft(two.id, text, T0 + timedelta(minutes=i), incident_id=where[i] and on_auth.id)
+        for i, text in enumerate(texts)
+    ]
     with write_transaction():
-        ids = bulk.post_notes(
-            [NoteDraft(two.id, text, T0 + timedelta(minutes=i)) for i, text in enumerate(texts)]
-        )
+        ids = bulk.post_notes(drafts)
     for single, bulk_id in zip(singles, ids, strict=True):
         assert derived(bulk_id, two.id) == derived(single.id, one.id)
+    assert str(watcher.id) in derived(ids[1], two.id)["timeline"]
     for key in ("pwreset", "vpn", "password_reset", "ünïcödé", "db"):
         tag = tags.get_tag(key)
         per_author = dict(
@@ -84,3 +98,23 @@ def test_bulk_posting_matches_posting_one_by_one(make_user, post):
         assert per_author[one.id] == per_author[two.id] and tag.note_count == 2 * per_author[one.id]
     db.session.refresh(kim)
     assert kim.unread_count == 4
+
+
+def test_bulk_replies_match_posted_replies(make_user, post):
+    one, two, kim = (make_user(n) for n in ("one", "two", "kim"))
+    incident = incidents.register(kim, title="Printers")
+    root = post(kim, "printers offline", incident=incident)
+    single = post(one, "@kim same on ward 2", reply_to=root, posted_at=T0)
+    with write_transaction():
+        (bulk_id,) = bulk.post_notes(
+            [NoteDraft(two.id, "@kim same on ward 2", T0, reply_to_id=root.id)]
+        )
+    db.session.expire_all()
+    posted, imported = db.session.get(Note, single.id), db.session.get(Note, bulk_id)
+    assert (imported.thread_id, imported.incident_id) == (posted.thread_id, posted.incident_id)
+    assert derived(bulk_id, two.id) == derived(single.id, one.id)
+    assert db.session.get(Note, root.id).reply_count == 2
+    kinds = db.session.scalars(
+        select(Notification.kind).where(Notification.note_id.in_([single.id, bulk_id]))
+    )
+    assert sorted(kinds) == ["mention", "mention", "reply", "reply"]

@@ -106,3 +106,16 @@ def test_import_of_a_missing_or_wrong_file_fails_with_one_line(i2i, tmp_path):
     wrong.write_text("a,b\n1,2\n")
     result = i2i("import", "servicenow", str(wrong))
     assert result.returncode == 1 and "not a ServiceNow incident export" in result.stderr
+
+
+def test_search_verify_rebuild_and_verify_again(i2i):
+    assert i2i("demo", "--notes", "40", "--seed", "5", "--days", "3").returncode == 0
+    missing = i2i("search", "verify")
+    assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
+    assert "the search index is missing; run `i2i search rebuild`" in missing.stderr
+    rebuilt = i2i("search", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert rebuilt.stdout.startswith("Indexed ") and "Indexing notes" in rebuilt.stderr
+    clean = i2i("search", "verify")
+    assert clean.returncode == 0, clean.stderr
+    assert "complete and current" in clean.stdout

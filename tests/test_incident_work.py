@@ -306,3 +306,19 @@ def test_the_runner_sends_sla_warnings_from_its_own_thread(ctx, sam, make_user):
     assert sla_notes(lee) == [("sla_respond", incident.id)]
     assert db.session.get(User, lee.id).unread_count == 1
     assert db.session.query(IncidentEvent).count() >= 1
+
+
+def test_an_incidents_hashtags_are_counted_from_the_notes_one_may_see(sam, make_user, post):
+    from app import tags
+
+    lee = make_user("lee")
+    incident = register(sam)
+    post(sam, "#VPN flaps again", incident=incident)
+    post(lee, "#vpn and #dns", incident=incident)
+    post(sam, "#dns elsewhere")
+    counts = [(t.display, n) for t, n in tags.incident_tags(incident.id, lee)]
+    assert counts == [("VPN", 2), ("dns", 1)]
+    secret = register(sam, restricted=True)
+    post(sam, "#breach", incident=secret)
+    assert tags.incident_tags(secret.id, lee) == []
+    assert [t.display for t, _ in tags.incident_tags(secret.id, sam)] == ["breach"]

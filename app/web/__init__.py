@@ -32,9 +32,9 @@ def render(template: str, partial: str | None = None, status: int = 200, **conte
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.web import admin, auth, feed, hooks, incidents, ops, people, tags
+    from app.web import admin, auth, feed, hooks, incidents, ops, people, search, tags
 
-    for module in (auth, feed, tags, people, incidents, admin, hooks, ops):
+    for module in (auth, feed, tags, people, incidents, search, admin, hooks, ops):
         app.register_blueprint(module.bp)
     from app.web import filters
 

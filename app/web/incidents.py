@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from app import accounts, follows, incidents, notes, quick_actions
+from app import accounts, follows, incidents, notes, quick_actions, tags
 from app.errors import Refused
 from app.extensions import htmx
 from app.models import MEMBER_ROLES, utcnow
@@ -135,6 +135,7 @@ def show(number: str):
         following=follows.is_following(current_user, "incident", incident.id),
         following_service=_following_service(incident.service),
         checklist=incidents.checklist(incident),
+        hashtags=tags.incident_tags(incident.id, current_user),
         open_children=incidents.open_children(incident),
         member_form=MemberForm(),
         roles=MEMBER_ROLES,

@@ -181,11 +181,12 @@
     refreshTimes(root);
   }
 
-  // "n" jumps to the composer from anywhere on the page, as in other microblogs.
+  // "n" jumps to the composer and "/" to the search box from anywhere on the page.
+  const shortcuts = { n: "form[data-composer] textarea", "/": "input[name=q][type=search]" };
   document.addEventListener("keydown", (event) => {
-    if (event.key !== "n" || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (!(event.key in shortcuts) || event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.target.closest("input, textarea, select, [contenteditable]")) return;
-    const box = document.querySelector("form[data-composer] textarea");
+    const box = document.querySelector(shortcuts[event.key]);
     if (box) {
       event.preventDefault();
       box.focus();

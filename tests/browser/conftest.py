@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from app import jobs
 from tests.conftest import BACKENDS, build_app, database_url, wipe
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
@@ -40,7 +41,10 @@ def live_app(request, tmp_path_factory):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    runner = jobs.Runner(app, tick=0.1)  # the background duties, as gunicorn runs them
+    runner.start()
     yield app
+    runner.stop()
     server.shutdown()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -150,6 +152,9 @@ def test_pages_have_no_serious_accessibility_violations(new_page, people, width,
         "/incidents/major",
         "/incidents/metrics",
         f"/incidents/{incident.number}",
+        "/search",
+        "/search?q=checking+%23a11y",
+        "/search?q=%22unclosed",
     ]:
         page.goto(url)
         assert axe_violations(page) == [], url
@@ -215,3 +220,29 @@ def test_pick_a_model_tick_its_checklist_and_grow_the_team(new_page, people):
     page.select_option("#member-role", "scribe")
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".team")).to_contain_text("@lee scribe")
+
+
+def test_search_as_you_type_with_chips_and_the_slash_key(new_page, people):
+    post_note(people["lee"], "VPN tunnel resets every five minutes #vpn")
+    post_note(people["lee"], "tunnel under the river floods #facilities")
+    post_note(people["sam"], "printer jam, not a tunnel problem #printing")
+    page = new_page()
+    sign_in(page, "sam")
+    page.evaluate("document.activeElement.blur()")  # the composer has focus on arrival
+    page.keyboard.press("/")
+    expect(page.locator("#nav-q")).to_be_focused()
+    page.keyboard.type("tunnel\n")
+    page.wait_for_url("**/search?q=tunnel")
+    box = page.locator("#q")
+    expect(page.locator(".hits > li")).to_have_count(3)  # indexed by the background writer
+    box.fill("tunnel @lee -#vpn")
+    expect(page.locator(".hits > li")).to_have_count(1)  # htmx, as you type
+    expect(page.locator(".hits mark").first).to_have_text("tunnel")
+    page.get_by_role("link", name="Remove the filter not #vpn").click()
+    expect(page.locator(".hits > li")).to_have_count(2)
+    expect(page).to_have_url(re.compile(r"/search\?q=tunnel\+(@|%40)lee"))
+    expect(box).to_have_value("tunnel @lee")
+    box.fill('"tunnel')
+    expect(page.locator("#search-results [role=alert]")).to_have_text(
+        "A quotation mark is not closed."
+    )

@@ -1,0 +1,152 @@
+"""Searching notes: parse the query, run it on the index for one viewer, load the hits.
+
+Visibility is applied twice: inside the index (a filter on each document's `scope`, so
+counts never include notes the viewer may not see) and again on the database rows the
+hits are read from (so a document not yet updated never shows a note that has since been
+retracted or restricted). A missing or unreadable index makes search degraded, not the
+page: the result says why and the rest of the site is untouched.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+from sqlalchemy import select
+from whoosh import highlight
+from whoosh.query import Or, Term
+
+from app import tags
+from app.extensions import db
+from app.feeds import NoteView, load_notes
+from app.models import Incident, IncidentMember, Note, User
+from app.search.index import Generation, Unavailable, current_generation
+from app.search.query import ParsedQuery, parse
+from app.search.schema import ANALYZER
+from app.visibility import viewer_params, visible_notes_clause
+
+PER_PAGE = 20
+REFRESH_EVERY = 0.25  # seconds between checks for a newer index
+
+
+@dataclass
+class Hit:
+    note: NoteView
+    excerpt: Markup  # the note's text, escaped, with the matched words marked
+
+
+@dataclass
+class Results:
+    query: ParsedQuery | None
+    hits: list[Hit] = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    pages: int = 0
+    order: str = "relevance"
+    degraded: str | None = None  # why search is not whole, if it is not
+    seconds: float = 0.0
+
+
+def visibility_filter(viewer: User):
+    """The documents `viewer` may find: public ones and their restricted incidents'."""
+    if viewer.role == "admin":
+        return None
+    restricted = (
+        select(Incident.id)
+        .join(IncidentMember, IncidentMember.incident_id == Incident.id)
+        .where(Incident.restricted.is_(True), IncidentMember.user_id == viewer.id)
+    )
+    scopes = ["public"] + [f"inc:{incident_id}" for incident_id in db.session.scalars(restricted)]
+    return Or([Term("scope", scope) for scope in scopes])
+
+
+def search(
+    viewer: User, q: str, *, order: str = "", page: int = 1, per_page: int = PER_PAGE
+) -> Results:
+    """One page of the notes matching `q` that `viewer` may see. A malformed query raises
+    Refused with a message for the person who typed it."""
+    started = time.perf_counter()
+    parsed = parse(q, tag_keys=tags.alias_keys)
+    order = order if order in ("relevance", "newest") else ""
+    order = order or ("relevance" if parsed.has_text else "newest")
+    results = Results(parsed, page=max(page, 1), order=order)
+    try:
+        generation, searcher = _searcher()
+    except Unavailable as reason:
+        results.degraded = f"Search is unavailable: {reason}. The rest of I2I works as usual."
+        return results
+    if generation.incomplete:
+        results.degraded = (
+            "Search is degraded: its index is being rebuilt, so some notes may be missing."
+        )
+    options = {"filter": visibility_filter(viewer), "pagelen": per_page}
+    if order == "newest":
+        options |= {"sortedby": "at", "reverse": True}
+    found = searcher.search_page(parsed.query, results.page, **options)
+    results.total, results.pages = found.total, found.pagecount
+    ids = [int(hit["id"]) for hit in found]
+    visible = set(
+        db.session.scalars(
+            select(Note.id).where(Note.id.in_(ids), visible_notes_clause(viewer)),
+            viewer_params(viewer),
+        )
+    )
+    notes = load_notes([note_id for note_id in ids if note_id in visible])
+    results.hits = [Hit(note, excerpt(note.text, parsed)) for note in notes]
+    results.seconds = time.perf_counter() - started
+    return results
+
+
+def excerpt(text: str, parsed: ParsedQuery) -> Markup:
+    """The whole (short) note, escaped, with the searched words in <mark>."""
+    terms = frozenset(parsed.words)
+    if terms:
+        formatter = highlight.HtmlFormatter(tagname="mark", classname="hit", between=" … ")
+        fragmenter = highlight.WholeFragmenter(charlimit=None)
+        marked = highlight.highlight(text, terms, ANALYZER, fragmenter, formatter)
+        if marked:  # HtmlFormatter escapes the text around and inside the marks (tested)
+            return Markup(marked)  # noqa: S704
+    return Markup.escape(text)
+
+
+_local = threading.local()
+
+
+def _searcher():
+    """This thread's searcher on the current generation, refreshed when it changed."""
+    now = time.monotonic()
+    cached = getattr(_local, "cached", None)
+    if cached is not None and now - cached[2] < REFRESH_EVERY:
+        return cached[0], cached[1]
+    try:
+        generation = current_generation()
+        if cached is not None and cached[0].path == generation.path:
+            searcher = cached[1].refresh()
+        else:
+            forget_searchers()
+            searcher = _open(generation)
+    except Exception as error:
+        _local.cached = None
+        if isinstance(error, Unavailable):
+            raise
+        raise Unavailable(f"the search index cannot be read ({error})") from error
+    _local.cached = (generation, searcher, now)
+    return generation, searcher
+
+
+def _open(generation: Generation):
+    ix = generation.open()
+    try:
+        return ix.searcher()
+    except Exception as error:
+        raise Unavailable(f"the search index cannot be read ({error})") from error
+
+
+def forget_searchers() -> None:
+    """Drop this thread's cached searcher (tests that swap indexes under one thread)."""
+    cached = getattr(_local, "cached", None)
+    if cached is not None:
+        cached[1].close()
+        _local.cached = None

@@ -1,0 +1,122 @@
+"""Notes as JSON Lines: export, import into an empty database, export again: the same;
+bad lines reported by number and skipped whole; idempotent by id; replies and threads."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from app import accounts, exchange, incidents, notes
+from app.extensions import db
+from app.models import Note, Notification, User
+from tests.conftest import wipe
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def line(note_id: int, text: str, *, author: str = "sam", minutes: int = 0, **extra) -> str:
+    record = {
+        "id": note_id,
+        "author": author,
+        "posted_at": (T0 + timedelta(minutes=minutes)).isoformat(),
+        "text": text,
+    }
+    return json.dumps(record | extra)
+
+
+def write(tmp_path, *lines: str):
+    path = tmp_path / "notes.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_export_import_export_round_trips(ctx, make_user, post, tmp_path):
+    sam, lee = make_user("sam"), make_user("lee")
+    incident = incidents.register(sam, title="VPN", service="VPN")
+    first = post(sam, "tunnel resets #vpn @lee", occurred_at=T0, incident=incident)
+    reply = post(lee, "same here, Ünïcödé and <b>bold</b>", reply_to=first)
+    gone = post(lee, "wrong incident, sorry")
+    notes.retract_note(lee, gone)
+    exported = tmp_path / "first.jsonl"
+    assert exchange.export_notes(exported) == 2  # the retracted note stays out
+    records = [json.loads(x) for x in exported.read_text().splitlines()]
+    assert records[0]["incident"] == incident.number and records[0]["occurred_at"]
+    assert records[1]["reply_to"] == first.id and "incident" in records[1]
+    assert set(records[1]) == {"id", "author", "posted_at", "text", "incident", "reply_to"}
+    incidents_file = tmp_path / "incidents.jsonl"
+    exchange.export_incidents(incidents_file)
+    db.session.commit()
+    wipe(ctx)
+    exchange.import_incidents(incidents_file)
+    summary = exchange.import_notes(exported)
+    assert summary.created == 2 and not summary.problems
+    again = tmp_path / "second.jsonl"
+    exchange.export_notes(again)
+    assert again.read_text() == exported.read_text()
+    imported = db.session.get(Note, reply.id)
+    assert imported.thread_id == first.id and db.session.get(Note, first.id).reply_count == 1
+    assert accounts.find_user("lee").password_hash is None  # created, cannot sign in
+    assert not accounts.find_user("lee").is_active
+    twice = exchange.import_notes(exported)
+    assert twice.created == 0 and twice.skipped == {"already imported (unchanged)": 2}
+
+
+def test_bad_lines_are_reported_by_number_and_skipped_whole(ctx, make_user, tmp_path):
+    make_user("sam")
+    path = write(
+        tmp_path,
+        line(1, "fine #ok"),
+        "{not json",
+        json.dumps([1, 2]),
+        line(2, ""),
+        line(3, "x" * 501),
+        line(4, "bad time", posted_at="yesterday"),
+        line(5, "no zone", posted_at="2026-03-02T09:00:00"),
+        line(6, "who?", author="Not A Name"),
+        line(7, "ghost incident", incident="INC9999999"),
+        line(8, "orphan", reply_to=999),
+        line(1, "same id again"),
+        line(-3, "negative id"),
+        line(9, "reply to an earlier line", reply_to=1),
+    )
+    summary = exchange.import_notes(path)
+    assert summary.created == 2
+    problems = [p.split(":")[0] for p in summary.problems]
+    assert problems == [f"line {n}" for n in range(2, 13)]
+    assert "posted_at needs a time zone offset" in summary.problems[5]
+    assert "reply_to 999 is not a note here or earlier in the file" in summary.problems[8]
+    assert count(Note) == 2
+    assert db.session.get(Note, 9).thread_id == 1
+
+
+def test_imported_notes_derive_tags_mentions_incidents_and_notify(ctx, make_user, tmp_path):
+    sam = make_user("sam")
+    make_user("lee")
+    incident = incidents.register(sam, title="Mail")
+    path = write(
+        tmp_path,
+        line(10, f"queue stuck on {incident.number} #mail", author="kim"),
+        line(11, "@lee please look #Mail", author="kim", minutes=1, reply_to=10),
+        line(12, "thanks", author="lee", minutes=2, reply_to=11),
+    )
+    summary = exchange.import_notes(path)
+    assert summary.created == 3 and not summary.problems
+    notes_ = {n.id: n for n in db.session.scalars(select(Note))}
+    assert {n.incident_id for n in notes_.values()} == {incident.id}  # named, then inherited
+    told = db.session.execute(select(Notification.kind, Notification.user_id)).all()
+    lee, kim = accounts.find_user("lee"), accounts.find_user("kim")
+    assert sorted(told) == sorted([("mention", lee.id), ("reply", kim.id)])
+    assert db.session.get(User, lee.id).unread_count == 1
+
+
+def test_posting_after_an_import_takes_a_new_id(ctx, make_user, tmp_path):
+    sam = make_user("sam")
+    exchange.import_notes(write(tmp_path, line(500, "imported with a high id")))
+    posted = notes.post_note(sam, "posted afterwards")
+    assert posted.id == 501  # PostgreSQL's sequence was moved past the imported ids
