@@ -13,9 +13,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
-from app.database import add_to_counters, increment_each, insert_ignoring_duplicates
+from app.database import (
+    add_to_counters,
+    increment_each,
+    insert_ignoring_duplicates,
+    write_transaction,
+)
 from app.extensions import db
 from app.models import (
     Follow,
@@ -380,3 +385,17 @@ def _timelines(notes, mentioned: dict[int, set[int]]) -> None:
         | watching.get(d.incident_id, set())
     ]
     insert_ignoring_duplicates(TimelineEntry, rows)
+
+
+def move_note_sequence() -> None:
+    """After notes were written with the ids given, number new notes after them
+    (PostgreSQL keeps a sequence; SQLite takes the largest id + 1 by itself)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    with write_transaction():
+        db.session.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence('notes', 'id'), "
+                "GREATEST((SELECT max(id) FROM notes), 1))"
+            )
+        )

@@ -46,10 +46,12 @@ def create_user_command(username: str, role: str, display_name: str | None) -> N
     click.echo(f"created @{user.username} ({user.role})")
 
 
-@click.command("demo", help="Build the demo organisation (people, tags, notes).")
-@click.option("--notes", "note_count", default=400, show_default=True, type=click.IntRange(0))
+@click.command(
+    "demo", help="Build the simulated organisation, with planted patterns and their ground truth."
+)
+@click.option("--notes", "note_count", default=6000, show_default=True, type=click.IntRange(0))
 @click.option("--seed", default=7, show_default=True, type=int)
-@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 3650))
+@click.option("--days", default=42, show_default=True, type=click.IntRange(1, 3650))
 @with_appcontext
 def demo_command(note_count: int, seed: int, days: int) -> None:
     from app import demo

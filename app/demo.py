@@ -1,63 +1,44 @@
-"""A small demo organisation: people of every role and notes written from real operators' text.
+"""`i2i demo`: store the simulated organisation (`app.simulate`) and its ground truth.
 
-Note text comes from GitHub's public status-page history (see shared/data/README.md;
-text by GitHub). Components become CamelCase hashtags, as a responder would write them.
-The full simulated organisation with planted patterns builds on this.
+The named demo accounts (ada, maria, …) can sign in with DEMO_PASSWORD; the simulated
+colleagues are accounts that cannot. Incidents are written in bulk with their events and
+teams, notes through `app.bulk` (the rows posting writes), so a large organisation builds
+in seconds. The planted patterns go to `<I2I_INSTANCE_DIR>/demo-ground-truth.json`.
 """
 
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
-from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
 from pathlib import Path
 
-import regex
+from flask import current_app
+from sqlalchemy import bindparam, func, insert, select, update
 
-from app import accounts
-from app.models import Note, utcnow
-from app.notes import MAX_LENGTH, post_note
-from app.text import hashtag_for
+from app import accounts, bulk, follows, importers, incidents
+from app.bulk import NoteDraft
+from app.database import write_transaction
+from app.extensions import db
+from app.importers import NoProgress
+from app.models import Incident, IncidentMember, Note, User, utcnow
+from app.simulate import IncidentSpec, PersonSpec, World, simulate
 
 DEMO_PASSWORD = "incident-to-insight"  # noqa: S105 - the demo is public by design
 PEOPLE = [
-    ("ada", "Ada Admin", "admin"),
-    ("maria", "Maria Manager", "manager"),
-    ("omar", "Omar Okafor", "manager"),
-    ("dina", "Dina Designer", "designer"),
-    ("rui", "Rui Researcher", "researcher"),
-    ("sam", "Sam Singh", "responder"),
-    ("lee", "Lee Laurent", "responder"),
-    ("kim", "Kim Kowalski", "responder"),
-    ("noor", "Noor Nasser", "responder"),
-    ("ravi", "Ravi Rao", "responder"),
+    PersonSpec("ada", "Ada Admin", "admin", "security"),
+    PersonSpec("maria", "Maria Manager", "manager", "service-desk"),
+    PersonSpec("omar", "Omar Okafor", "manager", "infrastructure"),
+    PersonSpec("dina", "Dina Designer", "designer", ""),
+    PersonSpec("rui", "Rui Researcher", "researcher", ""),
+    PersonSpec("sam", "Sam Singh", "responder", "clinical-apps"),
+    PersonSpec("lee", "Lee Laurent", "responder", "network"),
+    PersonSpec("kim", "Kim Kowalski", "responder", "identity"),
+    PersonSpec("noor", "Noor Nasser", "responder", "service-desk"),
+    PersonSpec("ravi", "Ravi Rao", "responder", "infrastructure"),
 ]
-# Drifting spellings responders really use, so the tag pages and aliases have something to show.
-DRIFT = ["#pwreset", "#PasswordReset", "#password_reset", "#selfservice", "#SelfService"]
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "github-status-history"
-HTML = regex.compile(r"<[^>]+>")
-
-
-@dataclass(frozen=True)
-class Update:
-    text: str
-    components: tuple[str, ...]
-
-
-def load_updates(folder: Path = DATA) -> list[Update]:
-    """Plain-text status updates with the names of the components they touched."""
-    updates = []
-    for path in sorted((folder / "incidents").glob("*.json")):
-        incident = json.loads(path.read_text())["incident"]
-        names = tuple(c["name"] for c in incident.get("components") or [])
-        for update in incident.get("incident_updates") or []:
-            body = (update.get("body") or "").strip()
-            if body and not HTML.search(body) and len(body) < MAX_LENGTH - 60:
-                updates.append(Update(body, names))
-    return updates
+TRUTH_FILE = "demo-ground-truth.json"
+BATCH = 2_000
 
 
 def build_demo(
@@ -66,97 +47,172 @@ def build_demo(
     seed: int,
     days: int,
     progress: Callable[[Iterable, int, str], object] | None = None,
+    end: datetime | None = None,
 ) -> str:
-    if accounts.find_user(PEOPLE[0][0]) is not None:
+    if accounts.find_user(PEOPLE[0].username) is not None:
         return "The demo organisation is already built; nothing to do."
-    rng = random.Random(seed)
-    people = [
-        accounts.create_user(u, display_name=n, role=r, password=DEMO_PASSWORD)
-        for u, n, r in PEOPLE
-    ]
-    updates = load_updates() if DATA.exists() else []
-    updates = updates or [Update("Investigating elevated error rates on sign-in.", ("Login",))]
-    now = utcnow()
-    start = now - timedelta(days=days)
-    times = sorted(_working_time(rng, start, now) for _ in range(notes))
-    recent: list[Note] = []
-    wrap = progress or (lambda items, length, label: nullcontext(items))
-    with wrap(range(notes), notes, "Writing demo notes") as steps:
-        for i in steps:
-            author = rng.choice(people[3:] if rng.random() < 0.85 else people)
-            text = _note_text(rng, rng.choice(updates), people, author.username)
-            reply_to = rng.choice(recent[-10:]) if recent and rng.random() < 0.2 else None
-            recent.append(post_note(author, text, posted_at=times[i], reply_to=reply_to))
-    opened = _incidents(rng, people)
+    world = simulate(notes=notes, seed=seed, days=days, end=end or utcnow(), named=PEOPLE)
+    for person in PEOPLE:
+        accounts.create_user(
+            person.username,
+            role=person.role,
+            password=DEMO_PASSWORD,
+            display_name=person.display_name,
+        )
+    people = accounts.ensure_accounts({p.username for p in world.people})
+    _name_colleagues(world, people)
+    numbers = _store_incidents(world.incidents, people)
+    _store_notes(world, people, numbers, progress)
+    _follow_a_few(world)
+    truth = Path(current_app.config["I2I_INSTANCE_DIR"]) / TRUTH_FILE
+    truth.write_text(json.dumps(world.truth.as_json(), indent=2) + "\n", encoding="utf-8")
+    still_open = sum(1 for i in world.incidents if i.status in incidents.OPEN)
     return (
-        f"Built the demo: {len(people)} people, {notes} notes over {days} days, "
-        f"{opened} open incidents. "
-        f"Sign in as any of {', '.join(p.username for p in people)} "
-        f"with the password {DEMO_PASSWORD!r}."
+        f"Built the demo: {len(world.people)} people, {len(world.notes)} notes over {days} "
+        f"days, {len(world.incidents)} incidents ({still_open} open); planted patterns in "
+        f"{truth}. Sign in as any of {', '.join(p.username for p in PEOPLE)} with the "
+        f"password {DEMO_PASSWORD!r}."
     )
 
 
-# A few incidents in flight, so that a newcomer lands in a living site.
-INCIDENTS = [
-    (
-        "Patient records slow at shift change",
-        "EPR",
-        2,
-        1,
-        [
-            "password resets piling up at 07:00 #pwreset",
-            "users asking for resets they could do in the self-service portal #SelfService",
-        ],
-    ),
-    (
-        "VPN drops every few minutes for remote staff",
-        "VPN",
-        2,
-        2,
-        ["tunnel resets at :05 past the hour #VPN", "/workaround reconnect with the wired profile"],
-    ),
-    (
-        "Ward printers offline in building C",
-        "Printing",
-        3,
-        2,
-        ["spooler restarted, queue draining #printing"],
-    ),
-]
+def _name_colleagues(world: World, people: dict[str, int]) -> None:
+    names = [
+        {"row_id": people[p.username], "name": p.display_name}
+        for p in world.people
+        if p not in PEOPLE
+    ]
+    table = User.__table__
+    statement = update(table).where(table.c.id == bindparam("row_id"))
+    with write_transaction():
+        db.session.execute(statement.values(display_name=bindparam("name")), names)
 
 
-def _incidents(rng: random.Random, people) -> int:
-    from app import incidents
-
-    responders = [p for p in people if p.role == "responder"]
-    for title, service, impact, urgency, lines in INCIDENTS:
-        owner = rng.choice(responders)
-        incident = incidents.register(
-            owner, title=title, service=service, impact=impact, urgency=urgency
+def _events(spec: IncidentSpec) -> list[dict]:
+    """The changes an incident went through, as its timeline shows them."""
+    events = [
+        {
+            "at": spec.registered_at,
+            "actor": spec.reporter,
+            "field": "registered",
+            "old": None,
+            "new": spec.number,
+        }
+    ]
+    moves = [
+        ("new", "in_progress", spec.acknowledged_at),
+        ("in_progress", "resolved", spec.resolved_at),
+        ("resolved", "closed", spec.closed_at),
+    ]
+    for old, new, at in moves:
+        if at is not None:
+            events.append(
+                {"at": at, "actor": spec.owner, "field": "status", "old": old, "new": new}
+            )
+    if spec.status == "on_hold":
+        events.append(
+            {
+                "at": spec.acknowledged_at,
+                "actor": spec.owner,
+                "field": "status",
+                "old": "in_progress",
+                "new": "on_hold",
+            }
         )
-        incidents.move(owner, incident, "in_progress")
-        for line in lines:
-            post_note(rng.choice(responders), line, incident=incident)
-    return len(INCIDENTS)
+    return events
 
 
-def _working_time(rng: random.Random, start, end):
-    """A time with a daily rhythm: most notes in working hours, some at night."""
-    while True:
-        moment = start + (end - start) * rng.random()
-        hour_weight = 1.0 if 7 <= moment.hour < 19 else 0.25
-        weekday_weight = 1.0 if moment.weekday() < 5 else 0.4
-        if rng.random() < hour_weight * weekday_weight:
-            return moment
+def _store_incidents(specs: list[IncidentSpec], people: dict[str, int]) -> dict[str, int]:
+    records = [
+        {
+            "incident": {
+                "number": s.number,
+                "title": s.title,
+                "category": s.category,
+                "subcategory": None,
+                "service": s.service,
+                "impact": s.impact,
+                "urgency": s.urgency,
+                "priority": s.priority,
+                "status": s.status,
+                "assignment_group": s.group,
+                "owner": s.owner,
+                "reporter": s.reporter,
+                "source": "manual",
+                "major": s.priority == 1 and s.status != "closed",
+                "restricted": False,
+                "resolution_code": "Solved (Permanently)" if s.resolved_at else None,
+                "detected_at": s.registered_at,
+                "registered_at": s.registered_at,
+                "acknowledged_at": s.acknowledged_at,
+                "resolved_at": s.resolved_at,
+                "closed_at": s.closed_at,
+                "reassignment_count": 0,
+                "reopen_count": 0,
+                "made_sla": s.made_sla,
+                "on_hold_reason": "waiting for the vendor" if s.status == "on_hold" else None,
+            },
+            "events": _events(s),
+        }
+        for s in specs
+    ]
+    for start in range(0, len(records), BATCH):
+        importers.store_incidents(records[start : start + BATCH])
+    numbers = dict(db.session.execute(select(Incident.number, Incident.id)).all())
+    members = [
+        {
+            "incident_id": numbers[s.number],
+            "user_id": people[name],
+            "role": "commander" if name == s.owner else "member",
+            "joined_at": s.registered_at,
+        }
+        for s in specs
+        for name in dict.fromkeys(s.team)
+    ]
+    with write_transaction():
+        for start in range(0, len(members), BATCH):
+            db.session.execute(insert(IncidentMember.__table__), members[start : start + BATCH])
+    return numbers
 
 
-def _note_text(rng: random.Random, update: Update, people, author: str) -> str:
-    tags = [t for t in map(hashtag_for, update.components[:2]) if 1 < len(t) <= 25]
-    if rng.random() < 0.25:
-        tags.append(rng.choice(DRIFT))
-    mention = ""
-    if rng.random() < 0.15:
-        other = rng.choice([p for p in people if p.username != author])
-        mention = f" cc @{other.username}"
-    text = f"{update.text}{mention} {' '.join(tags)}".strip()
-    return text[:MAX_LENGTH]
+def _store_notes(world: World, people, numbers, progress) -> None:
+    ordered = sorted(world.notes, key=lambda n: (n.posted_at, n.key))
+    base = (db.session.scalar(select(func.max(Note.id))) or 0) + 1
+    ids = {note.key: base + rank for rank, note in enumerate(ordered)}
+    drafts = [
+        NoteDraft(
+            people[n.author],
+            n.text,
+            n.posted_at,
+            incident_id=numbers.get(n.incident) if n.incident else None,
+            note_id=ids[n.key],
+            reply_to_id=ids[n.reply_to] if n.reply_to is not None else None,
+        )
+        for n in ordered
+    ]
+    wrap = progress or (lambda items, length, label: NoProgress(items))
+    with wrap(range(len(drafts)), len(drafts), "Writing notes") as bar:
+        for start in range(0, len(drafts), BATCH):
+            with write_transaction():
+                bulk.post_notes(drafts[start : start + BATCH])
+            bar.update(len(drafts[start : start + BATCH]))
+    bulk.move_note_sequence()
+
+
+def _follow_a_few(world: World) -> None:
+    """Give the named accounts something to follow, so their home feeds are alive."""
+    from app import tags
+
+    named = {p.username: accounts.find_user(p.username) for p in PEOPLE}
+    for username, tag in [
+        ("dina", "password_reset"),
+        ("dina", "selfservice"),
+        ("rui", "portal"),
+        ("maria", "mfa_fatigue"),
+    ]:
+        found = tags.find_tag(tag)
+        if found is not None:
+            follows.follow(named[username], "tag", tags.canonical(found).id)
+    for username, other in [("sam", "lee"), ("lee", "sam"), ("kim", "noor"), ("noor", "kim")]:
+        follows.follow(named[username], "user", named[other].id)
+    for username, service in [("maria", "Patient Records"), ("omar", "VPN")]:
+        follows.follow(named[username], "service", incidents.service_named(service, create=True).id)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app import accounts, bulk
 from app.bulk import NoteDraft
@@ -362,7 +362,7 @@ def import_notes(path: Path, progress: Progress | None = None) -> Summary:
                 batch = []
             _advance(bar, number)
         _store_notes(batch, summary)
-    _move_note_sequence()
+    bulk.move_note_sequence()
     summary.problems.sort(key=lambda problem: int(problem.split(":")[0].removeprefix("line ")))
     return summary
 
@@ -431,17 +431,3 @@ def _note_problem(note: _NoteLine, seen: set[int], known: set[int], incidents: d
     if note.reply_to == note.note_id:
         return "a note cannot reply to itself"
     return ""
-
-
-def _move_note_sequence() -> None:
-    """After ids were written as given, new notes must be numbered after them (PostgreSQL
-    keeps a sequence; SQLite takes the largest id + 1 by itself)."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
-    with write_transaction():
-        db.session.execute(
-            text(
-                "SELECT setval(pg_get_serial_sequence('notes', 'id'), "
-                "GREATEST((SELECT max(id) FROM notes), 1))"
-            )
-        )

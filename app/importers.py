@@ -137,7 +137,7 @@ def import_servicenow(path: Path, progress: Progress | None = None) -> Summary:
     with wrap(range(len(records)), len(records), "Importing incidents") as bar:
         for start in range(0, len(records), BATCH):
             batch = records[start : start + BATCH]
-            _store(batch)
+            store_incidents(batch)
             summary.created += len(batch)
             bar.update(len(batch))
     return summary
@@ -227,7 +227,7 @@ def _servicenow_record(number: str, rows: list[tuple[int, dict]]) -> dict:
     return {"incident": incident, "events": events}
 
 
-def _store(records: list[dict]) -> None:
+def store_incidents(records: list[dict]) -> None:
     """Write one batch of incidents with their people and events in one transaction."""
     with write_transaction():
         names = {

@@ -60,7 +60,9 @@ def test_posting_never_waits_for_the_index_and_nothing_queued_is_lost(sam, post)
     queued = db.session.scalar(select(func.count()).select_from(SearchOutbox))
     assert queued == 5  # the outbox holds them; no index exists yet
     caught_up()
-    assert sorted(ids(finder.search(sam, "#dns"))) == sorted(n.id for n in posted)
+    found = finder.search(sam, "#dns")
+    assert sorted(ids(found)) == sorted(n.id for n in posted)
+    assert found.degraded is None  # every note was queued: the new index is whole
 
 
 def test_restricted_notes_are_never_found_or_counted_by_outsiders(sam, lee, post):

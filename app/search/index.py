@@ -2,8 +2,8 @@
 
 Layout under `<I2I_INSTANCE_DIR>/search/`: one directory per generation of the index
 (`g<time>/`, a Whoosh index) and `CURRENT`, naming the generation in use. A generation
-that was created empty while the database already held notes (its directory was deleted
-or unreadable) carries an `INCOMPLETE` file until a rebuild replaces it; a generation
+that was created empty while the database held notes the outbox no longer lists (its
+directory was deleted or unreadable) carries an `INCOMPLETE` file until a rebuild; a generation
 made by a rebuild carries `REPLAY`, the time the rebuild started.
 
 Writing: only the leader of the background runners (`app.jobs`) writes, so Whoosh's
@@ -124,10 +124,17 @@ def writable_generation() -> Generation:
         generation.open().close()
         return generation
     except Unavailable:
-        has_notes = db.session.scalar(select(Note.id).limit(1)) is not None
-        generation = new_generation(incomplete=has_notes)
+        generation = new_generation(incomplete=_notes_beyond_the_outbox())
         make_current(generation)
         return generation
+
+
+def _notes_beyond_the_outbox() -> bool:
+    """Whether a new, empty index would miss notes: some note has no change still queued
+    (on a first start every note is queued, and the queue fills the index)."""
+    queued = select(SearchOutbox.note_id).where(SearchOutbox.applied_at.is_(None))
+    beyond = select(Note.id).where(Note.id.not_in(queued)).limit(1)
+    return db.session.scalar(beyond) is not None
 
 
 # Documents

@@ -1,0 +1,87 @@
+"""Bulk import speed: `i2i import notes` on the simulator's notes, in notes per second.
+
+One command: `.venv/bin/python bench/notes_import.py [--notes 1000000] [--seed 7]`.
+The simulated organisation's notes are written once as JSON Lines (DESIGN §6) under
+bench/out/ and reused; each run imports them into a fresh SQLite database through the
+function the command uses, and prints the figure with the goal (≥ 20,000 notes/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "bench" / "out"
+GOAL = 20_000  # notes a second
+END = datetime(2026, 6, 30, 18, 0, tzinfo=UTC)  # a fixed end: the same file every time
+
+
+def notes_file(count: int, seed: int) -> Path:
+    """The simulator's notes as JSON Lines (written on first use)."""
+    from app.demo import PEOPLE
+    from app.simulate import simulate
+
+    path = OUT / f"notes-{count}-{seed}.jsonl"
+    if path.exists():
+        return path
+    OUT.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    world = simulate(notes=count, seed=seed, days=365, end=END, named=PEOPLE)
+    ordered = sorted(world.notes, key=lambda n: (n.posted_at, n.key))
+    ids = {note.key: rank + 1 for rank, note in enumerate(ordered)}
+    temporary = path.with_suffix(".part")
+    with temporary.open("w", encoding="utf-8") as out:
+        for note in ordered:
+            record = {
+                "id": ids[note.key],
+                "author": note.author,
+                "posted_at": note.posted_at.isoformat(),
+                "text": note.text,
+            }
+            if note.reply_to is not None:
+                record["reply_to"] = ids[note.reply_to]
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    temporary.rename(path)
+    print(f"wrote {len(ordered):,} notes to {path} in {time.perf_counter() - started:.0f} s")
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notes", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    from flask_migrate import upgrade
+
+    from app import create_app, exchange
+
+    source = notes_file(args.notes, args.seed)
+    lines = sum(1 for _ in source.open(encoding="utf-8"))
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite",
+                "I2I_INSTANCE_DIR": folder,
+            }
+        )
+        with app.app_context():
+            upgrade()
+            started = time.perf_counter()
+            summary = exchange.import_notes(source)
+            elapsed = time.perf_counter() - started
+    rate = summary.created / elapsed
+    print(f"\n{'notes':>10} {'seconds':>8} {'notes/s':>9} {'goal':>8}  summary")
+    print(f"{lines:>10,} {elapsed:>8.1f} {rate:>9,.0f} {GOAL:>8,}  {str(summary).splitlines()[0]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,144 @@
+"""The simulated organisation: deterministic, believable, and its planted patterns are
+really in the notes (and the noise is not patterned)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app import demo, tags
+from app.extensions import db
+from app.models import Incident, IncidentMember, Note
+from app.simulate import simulate
+from app.text import unique_hashtags
+
+END = datetime(2026, 6, 30, 18, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def world():
+    return simulate(notes=4000, seed=11, days=42, end=END, named=demo.PEOPLE)
+
+
+def keyed(world):
+    return [(n.author, n.posted_at, n.text, n.incident, n.reply_to) for n in world.notes]
+
+
+def test_the_same_seed_gives_the_same_organisation(world):
+    again = simulate(notes=4000, seed=11, days=42, end=END, named=demo.PEOPLE)
+    assert keyed(again) == keyed(world) and again.truth == world.truth
+    other = simulate(notes=4000, seed=12, days=42, end=END, named=demo.PEOPLE)
+    assert keyed(other) != keyed(world)
+
+
+def test_notes_fit_the_period_replies_follow_their_parents_and_rhythms_show(world):
+    start = END - timedelta(days=42)
+    assert 4000 <= len(world.notes) <= 4100
+    assert all(start <= n.posted_at <= END and len(n.text) <= 500 for n in world.notes)
+    by_key = {n.key: n for n in world.notes}
+    replies = [n for n in world.notes if n.reply_to is not None]
+    assert len(replies) > 300
+    assert all(by_key[n.reply_to].posted_at <= n.posted_at for n in replies)
+    working = sum(1 for n in world.notes if 8 <= n.posted_at.hour < 18)
+    night = sum(1 for n in world.notes if n.posted_at.hour < 6)
+    assert working > 4 * night  # a daily rhythm
+    weekdays = Counter(n.posted_at.weekday() < 5 for n in world.notes)
+    assert weekdays[True] / 5 > 2 * weekdays[False] / 2  # and a weekly one
+    mentions = sum(1 for n in world.notes if " @" in n.text)
+    assert mentions > 100
+
+
+def test_incidents_have_consistent_lifecycles_and_some_miss_their_sla(world):
+    for incident in world.incidents:
+        if incident.resolved_at:
+            assert incident.registered_at < incident.resolved_at <= END
+            assert incident.status in ("resolved", "closed")
+        else:
+            assert incident.status in ("new", "in_progress", "on_hold")
+    outcomes = Counter(i.made_sla for i in world.incidents if i.made_sla is not None)
+    assert outcomes[True] > outcomes[False] > 10
+
+
+def people_per_day(world, tag: str) -> dict:
+    days = defaultdict(set)
+    for note in world.notes:
+        if tag in {t.key for t in unique_hashtags(note.text)}:
+            days[note.posted_at.date()].add(note.author)
+    return days
+
+
+def test_the_planted_burst_is_there_and_sized_like_a_real_one(world):
+    burst = next(b for b in world.truth.bursts if b["tag"] == "password_reset")
+    assert 3 <= len(burst["people"]) <= 20
+    onset = datetime.fromisoformat(burst["onset"])
+    assert onset.hour == 6  # just before the 07:00 shift change
+    days = people_per_day(world, "password_reset")
+    usual = sorted(len(p) for d, p in days.items() if d != onset.date())
+    assert len(days[onset.date()]) >= 12 > 3 * (usual[len(usual) // 2] if usual else 0)
+
+
+def test_the_emerging_tag_is_new_and_rising(world):
+    emerging = world.truth.emerging[0]
+    days = people_per_day(world, emerging["tag"])
+    first = datetime.fromisoformat(emerging["first_seen"])
+    assert min(days) == first.date() and first > END - timedelta(days=5)
+    counts = [len(days[d]) for d in sorted(days)]
+    assert counts[-1] > counts[0] and sum(counts) >= 10
+
+
+def test_alias_drift_switches_spelling_on_the_switch_day(world):
+    drift = world.truth.alias_drift[0]
+    switch = datetime.fromisoformat(drift["switch"])
+    old = [n.posted_at for n in world.notes if "#pwreset" in n.text]
+    assert old and max(old) < switch
+    new = [
+        n.posted_at
+        for n in world.notes
+        if "caller needed a password reset #password_reset" in n.text
+    ]
+    assert new and min(new) >= switch
+
+
+def test_pairs_attributes_lead_lag_and_teams_are_planted(world):
+    both = sum(1 for n in world.notes if "#selfservice" in n.text and "#portal" in n.text)
+    alone = sum(1 for n in world.notes if "#selfservice" in n.text and "#portal" not in n.text)
+    assert both >= 20 and alone == 0
+    expiry = {n.incident for n in world.notes if "#token_expiry" in n.text}
+    on = [i for i in world.incidents if i.number in expiry]
+    assert {i.service for i in on} == {"Lab Results"} and {i.priority for i in on} == {2}
+    leaders = sorted(n.posted_at for n in world.notes if "#cert_warning" in n.text)
+    followers = sorted(n.posted_at for n in world.notes if "#sso_outage" in n.text)
+    assert leaders and followers and min(followers) - min(leaders) >= timedelta(hours=5)
+    crews = {tuple(t["members"]) for t in world.truth.teams}
+    together = Counter(tuple(sorted(i.team)) for i in world.incidents)
+    assert all(together[crew] >= 10 for crew in crews)
+
+
+def test_noise_tags_are_steady(world):
+    for tag in world.truth.noise:
+        weekly = Counter(n.posted_at.isocalendar()[1] for n in world.notes if f"#{tag}" in n.text)
+        counts = sorted(weekly.values())
+        assert counts and counts[-1] <= 3 * max(counts[len(counts) // 2], 1)
+
+
+def test_i2i_demo_stores_it_all_with_its_ground_truth(ctx):
+    summary = demo.build_demo(notes=600, seed=3, days=10, end=END)
+    assert re.search(r"46 people, 60\d notes over 10 days, \d+ incidents", summary)
+    assert db.session.scalar(select(func.count()).select_from(Note)) >= 600
+    assert db.session.scalar(select(func.count()).select_from(IncidentMember)) > 100
+    truth_file = ctx.config["I2I_INSTANCE_DIR"] + "/" + demo.TRUTH_FILE
+    truth = json.loads(Path(truth_file).read_text(encoding="utf-8"))
+    assert {"bursts", "emerging", "alias_drift", "tag_pairs", "lead_lag", "teams"} <= set(truth)
+    burst = tags.get_tag("password_reset")
+    assert burst.note_count >= 12
+    closed = db.session.scalar(
+        select(func.count()).select_from(Incident).where(Incident.status == "closed")
+    )
+    assert closed > 10
+    assert "already built" in demo.build_demo(notes=10, seed=3, days=10)
