@@ -19,6 +19,7 @@ from app.database import (
     add_to_counters,
     increment_each,
     insert_ignoring_duplicates,
+    insert_rows,
     write_transaction,
 )
 from app.extensions import db
@@ -66,14 +67,7 @@ def post_notes(drafts: list[NoteDraft]) -> list[int]:
     text names that its author may see, as a posted note does."""
     if not drafts:
         return []
-    drafts = [
-        replace(
-            d,
-            text=clean_text(d.text),
-            occurred_at=check_occurred_at(d.occurred_at, d.posted_at),
-        )
-        for d in drafts
-    ]
+    drafts = [_cleaned(d) for d in drafts]
     parents = _parents(drafts)
     drafts = _with_incidents(drafts, parents)
     rows = [
@@ -92,7 +86,7 @@ def post_notes(drafts: list[NoteDraft]) -> list[int]:
         for d in drafts
     ]
     if any(d.note_id is not None for d in drafts):  # ids given: written as given, in order
-        db.session.execute(insert(NOTES), rows)
+        insert_rows(NOTES, rows)
         ids = [d.note_id for d in drafts]
     else:
         ids = [
@@ -102,8 +96,8 @@ def post_notes(drafts: list[NoteDraft]) -> list[int]:
             )
         ]
     notes = list(zip(ids, drafts, rows, strict=True))
-    db.session.execute(
-        insert(NoteVersion.__table__),
+    insert_rows(
+        NoteVersion,
         [
             {"note_id": i, "version": 1, "text": d.text, "written_at": d.posted_at}
             for i, d, _ in notes
@@ -116,6 +110,15 @@ def post_notes(drafts: list[NoteDraft]) -> list[int]:
     _timelines(notes, mentioned)
     outbox.enqueue(ids)
     return ids
+
+
+def _cleaned(draft: NoteDraft) -> NoteDraft:
+    """The draft as it will be stored (the checks `post_note` makes)."""
+    text = clean_text(draft.text)
+    occurred_at = check_occurred_at(draft.occurred_at, draft.posted_at)
+    if text == draft.text and occurred_at == draft.occurred_at:
+        return draft
+    return replace(draft, text=text, occurred_at=occurred_at)
 
 
 @dataclass(frozen=True)
@@ -172,7 +175,7 @@ def _with_incidents(drafts: list[NoteDraft], parents: dict[int, _Parent]) -> lis
                 if known and (not known[1] or d.author_id in members.get(known[0], ())):
                     incident_id = known[0]
                     break
-        placed.append(replace(d, incident_id=incident_id))
+        placed.append(d if incident_id == d.incident_id else replace(d, incident_id=incident_id))
         if d.note_id is not None and d.note_id in parents:  # later replies inherit it
             old = parents[d.note_id]
             parents[d.note_id] = _Parent(old.author_id, incident_id, old.thread_id)
@@ -282,7 +285,7 @@ def _tags(notes) -> None:
             if i in public:
                 notes_per_tag[canonical_id] += 1
                 people[(canonical_id, d.author_id)] += 1
-    db.session.execute(insert(NoteTag.__table__), link_rows)
+    insert_rows(NoteTag, link_rows)
     increment_each(Hashtag, "use_count", uses)
     increment_each(Hashtag, "note_count", notes_per_tag)
     add_to_counters(
@@ -339,7 +342,7 @@ def _mentions(notes) -> dict[int, set[int]]:
                     }
                 )
     if rows:
-        db.session.execute(insert(Mention.__table__), rows)
+        insert_rows(Mention, rows)
     if told:
         db.session.execute(insert(Notification.__table__), told)
         increment_each(User, "unread_count", Counter(t["user_id"] for t in told))
@@ -384,7 +387,7 @@ def _timelines(notes, mentioned: dict[int, set[int]]) -> None:
         | mentioned.get(i, set())
         | watching.get(d.incident_id, set())
     ]
-    insert_ignoring_duplicates(TimelineEntry, rows)
+    insert_rows(TimelineEntry, rows, ignore_duplicates=True)
 
 
 def move_note_sequence() -> None:

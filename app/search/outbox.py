@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import insert, literal, select
 
+from app.database import insert_rows
 from app.extensions import db
 from app.models import Note, SearchOutbox, utcnow
 
@@ -21,8 +22,7 @@ def enqueue(note_ids: Iterable[int]) -> None:
     """Queue these notes (call inside the transaction that changes them)."""
     now = utcnow()
     rows = [{"note_id": note_id, "queued_at": now} for note_id in note_ids]
-    if rows:
-        db.session.execute(insert(SearchOutbox), rows)
+    insert_rows(SearchOutbox, rows)
 
 
 def enqueue_incident(incident_id: int) -> None:
