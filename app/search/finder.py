@@ -1,6 +1,6 @@
 """Searching notes: parse the query, run it on the index for one viewer, load the hits.
 
-Visibility is applied twice: inside the index (a filter on each document's `scope`, so
+Visibility is applied twice: inside the index (a mask on each document's `scope`, so
 counts never include notes the viewer may not see) and again on the database rows the
 hits are read from (so a document not yet updated never shows a note that has since been
 retracted or restricted). A missing or unreadable index makes search degraded, not the
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 from sqlalchemy import select
 from whoosh import highlight
-from whoosh.query import Or, Term
+from whoosh.query import AndNot, Or, Prefix, Term
 
 from app import tags
 from app.extensions import db
@@ -49,17 +49,20 @@ class Results:
     seconds: float = 0.0
 
 
-def visibility_filter(viewer: User):
-    """The documents `viewer` may find: public ones and their restricted incidents'."""
+def hidden_from(viewer: User):
+    """The documents `viewer` may not find: restricted incidents' notes (scope "inc:<id>")
+    but for the incidents they are on; None for admins. A mask of the few hidden notes,
+    not a filter of the many visible ones, so its cost does not grow with the index."""
     if viewer.role == "admin":
         return None
-    restricted = (
+    member = (
         select(Incident.id)
         .join(IncidentMember, IncidentMember.incident_id == Incident.id)
         .where(Incident.restricted.is_(True), IncidentMember.user_id == viewer.id)
     )
-    scopes = ["public"] + [f"inc:{incident_id}" for incident_id in db.session.scalars(restricted)]
-    return Or([Term("scope", scope) for scope in scopes])
+    theirs = [Term("scope", f"inc:{incident_id}") for incident_id in db.session.scalars(member)]
+    restricted = Prefix("scope", "inc:")
+    return AndNot(restricted, Or(theirs)) if theirs else restricted
 
 
 def search(
@@ -81,7 +84,7 @@ def search(
         results.degraded = (
             "Search is degraded: its index is being rebuilt, so some notes may be missing."
         )
-    options = {"filter": visibility_filter(viewer), "pagelen": per_page}
+    options = {"mask": hidden_from(viewer), "pagelen": per_page}
     if order == "newest":
         options |= {"sortedby": "at", "reverse": True}
     found = searcher.search_page(parsed.query, results.page, **options)
