@@ -1,7 +1,7 @@
 """Writing many notes at once, for imports: the rows `notes.post_note` writes, in bulk.
 
 Posting one note runs about sixteen statements; importing thousands that way spends its
-time in per-statement overhead. Here each kind of row (notes, versions, tags, spellings,
+time in per-statement overhead. Here each kind of row (notes, tags, spellings,
 counts, mentions, notifications, references, home timelines) is written with one
 multi-row statement per batch. A test checks that a bulk import and the same notes
 posted one by one leave the same rows behind.
@@ -9,7 +9,10 @@ posted one by one leave the same rows behind.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -32,7 +35,6 @@ from app.models import (
     Mention,
     Note,
     NoteTag,
-    NoteVersion,
     Notification,
     Service,
     TagAuthor,
@@ -42,7 +44,7 @@ from app.models import (
 )
 from app.notes import check_occurred_at, clean_text, current_pattern
 from app.search import outbox
-from app.text import extract_incident_refs, extract_mentions, unique_hashtags
+from app.text import NoteText, read_note
 
 # Core tables, not ORM classes: a multi-row insert then runs as one executemany without
 # the ORM's per-row bookkeeping (several times faster for imports).
@@ -58,6 +60,25 @@ class NoteDraft:
     incident_id: int | None = None
     note_id: int | None = None  # keep this id (imports from another I2I); None: a new one
     reply_to_id: int | None = None  # a note stored before, or earlier in the same list
+    facts: NoteText | None = None  # what `text.read_note` finds in the text, if known
+
+
+@contextmanager
+def collected_between_batches() -> Iterator[Callable[[], None]]:
+    """Pause CPython's cyclic garbage collector for a bulk write; call the function it
+    gives after each batch to collect that batch's young objects.
+
+    A bulk write allocates millions of short-lived rows, so the collector, which runs every
+    700 allocations and walks every young container each time, would take a quarter of an
+    import's time while finding almost nothing: reference counting frees the rows. One
+    young-generation collection a batch keeps the occasional cycle from piling up."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield lambda: gc.collect(1)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def post_notes(drafts: list[NoteDraft]) -> list[int]:
@@ -67,7 +88,8 @@ def post_notes(drafts: list[NoteDraft]) -> list[int]:
     text names that its author may see, as a posted note does."""
     if not drafts:
         return []
-    drafts = [_cleaned(d) for d in drafts]
+    pattern = current_pattern()
+    drafts = [_cleaned(d, pattern) for d in drafts]
     parents = _parents(drafts)
     drafts = _with_incidents(drafts, parents)
     rows = [
@@ -96,29 +118,23 @@ def post_notes(drafts: list[NoteDraft]) -> list[int]:
             )
         ]
     notes = list(zip(ids, drafts, rows, strict=True))
-    insert_rows(
-        NoteVersion,
-        [
-            {"note_id": i, "version": 1, "text": d.text, "written_at": d.posted_at}
-            for i, d, _ in notes
-        ],
-    )
-    _tags(notes)
-    mentioned = _mentions(notes)
+    public = _public(notes)
+    _tags(notes, public)
+    mentioned = _mentions(notes, public)
     _references(notes)
-    _threads(notes, parents)
+    _threads(notes, parents, public)
     _timelines(notes, mentioned)
     outbox.enqueue(ids)
     return ids
 
 
-def _cleaned(draft: NoteDraft) -> NoteDraft:
-    """The draft as it will be stored (the checks `post_note` makes)."""
+def _cleaned(draft: NoteDraft, pattern: str) -> NoteDraft:
+    """The draft as it will be stored (the checks `post_note` makes), with its text read."""
     text = clean_text(draft.text)
     occurred_at = check_occurred_at(draft.occurred_at, draft.posted_at)
-    if text == draft.text and occurred_at == draft.occurred_at:
+    if text == draft.text and occurred_at == draft.occurred_at and draft.facts is not None:
         return draft
-    return replace(draft, text=text, occurred_at=occurred_at)
+    return replace(draft, text=text, occurred_at=occurred_at, facts=read_note(text, pattern))
 
 
 @dataclass(frozen=True)
@@ -152,9 +168,7 @@ def _parents(drafts: list[NoteDraft]) -> dict[int, _Parent]:
 
 def _with_incidents(drafts: list[NoteDraft], parents: dict[int, _Parent]) -> list[NoteDraft]:
     """Give each draft without an incident its parent's, else the first it names."""
-    pattern = current_pattern()
-    refs = {i: extract_incident_refs(d.text, pattern) for i, d in enumerate(drafts)}
-    named = {n for i, d in enumerate(drafts) if d.incident_id is None for n in refs[i]}
+    named = {n for d in drafts if d.incident_id is None for n in d.facts.refs}
     open_to = {}
     if named:
         found = db.session.execute(
@@ -165,12 +179,12 @@ def _with_incidents(drafts: list[NoteDraft], parents: dict[int, _Parent]) -> lis
         open_to = {number: (incident_id, restricted) for number, incident_id, restricted in found}
     members = _members({i for i, restricted in open_to.values() if restricted})
     placed = []
-    for position, d in enumerate(drafts):
+    for d in drafts:
         incident_id = d.incident_id
         if incident_id is None and d.reply_to_id is not None:
             incident_id = parents[d.reply_to_id].incident_id
         if incident_id is None:
-            for number in refs[position]:
+            for number in d.facts.refs:
                 known = open_to.get(number)
                 if known and (not known[1] or d.author_id in members.get(known[0], ())):
                     incident_id = known[0]
@@ -193,13 +207,12 @@ def _members(incident_ids: set[int]) -> dict[int, set[int]]:
     return members
 
 
-def _threads(notes, parents: dict[int, _Parent]) -> None:
+def _threads(notes, parents: dict[int, _Parent], public: set[int]) -> None:
     """Replies: their parents' reply counts and "replied" notifications."""
     replies = [(i, d) for i, d, _ in notes if d.reply_to_id is not None]
     if not replies:
         return
     increment_each(Note, "reply_count", Counter(d.reply_to_id for _, d in replies))
-    public = _public(notes)
     restricted = {d.incident_id for i, d in replies if i not in public}
     members = _members(restricted)
     admins = set(db.session.scalars(select(User.id).where(User.role == "admin")))
@@ -222,6 +235,7 @@ def _threads(notes, parents: dict[int, _Parent]) -> None:
 
 
 def _public(notes) -> set[int]:
+    """The ids of the notes not on a restricted incident."""
     incident_ids = {d.incident_id for _, d, _ in notes if d.incident_id}
     restricted = set(
         db.session.scalars(
@@ -231,8 +245,8 @@ def _public(notes) -> set[int]:
     return {i for i, d, _ in notes if d.incident_id not in restricted}
 
 
-def _tags(notes) -> None:
-    tokens = {i: unique_hashtags(d.text) for i, d, _ in notes}
+def _tags(notes, public: set[int]) -> None:
+    tokens = {i: d.facts.tags for i, d, _ in notes}
     keys = {t.key for found in tokens.values() for t in found}
     if not keys:
         return
@@ -260,7 +274,6 @@ def _tags(notes) -> None:
         t.key: (t.id, t.canonical_id or t.id)
         for t in db.session.scalars(select(Hashtag).where(Hashtag.key.in_(keys)))
     }
-    public = _public(notes)
     link_rows, uses, spellings, first_spelled = [], Counter(), Counter(), {}
     notes_per_tag, people, last_used = Counter(), Counter(), {}
     for i, d, row in notes:
@@ -309,8 +322,8 @@ def _tags(notes) -> None:
             tag.last_used_at = when
 
 
-def _mentions(notes) -> dict[int, set[int]]:
-    names = {i: extract_mentions(d.text) for i, d, _ in notes}
+def _mentions(notes, public: set[int]) -> dict[int, set[int]]:
+    names = {i: d.facts.mentions for i, d, _ in notes}
     wanted = {n for found in names.values() for n in found}
     users = (
         dict(
@@ -321,7 +334,6 @@ def _mentions(notes) -> dict[int, set[int]]:
         if wanted
         else {}
     )
-    public = _public(notes)
     mentioned: dict[int, set[int]] = defaultdict(set)
     rows, told = [], []
     for i, d, row in notes:
@@ -344,18 +356,13 @@ def _mentions(notes) -> dict[int, set[int]]:
     if rows:
         insert_rows(Mention, rows)
     if told:
-        db.session.execute(insert(Notification.__table__), told)
+        insert_rows(Notification, told)
         increment_each(User, "unread_count", Counter(t["user_id"] for t in told))
     return mentioned
 
 
 def _references(notes) -> None:
-    pattern = current_pattern()
-    rows = [
-        {"note_id": i, "number": number}
-        for i, d, _ in notes
-        for number in extract_incident_refs(d.text, pattern)
-    ]
+    rows = [{"note_id": i, "number": number} for i, d, _ in notes for number in d.facts.refs]
     if rows:
         db.session.execute(insert(IncidentRef.__table__), rows)
 

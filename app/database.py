@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from app.extensions import db
+from app.models import UTCDateTime
 
 _writing: ContextVar[bool] = ContextVar("i2i_writing", default=False)
+_bulk: ContextVar[bool] = ContextVar("i2i_bulk", default=False)
 
 
 def _is_sqlite(dbapi_connection) -> bool:
@@ -36,13 +39,23 @@ def _on_connect(dbapi_connection, connection_record) -> None:  # noqa: ARG001
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes; WAL + NORMAL
     cursor.execute("PRAGMA busy_timeout=15000")
+    # 64 MiB of page cache (the default is 2 MiB), allocated only as pages are read: a
+    # feed or an import with a large database then keeps its indexes' hot pages at hand.
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 
 @event.listens_for(Engine, "begin")
 def _on_begin(connection) -> None:
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
+    if connection.dialect.name != "sqlite":
+        return
+    # The checkpoint threshold applies when this connection commits; a pooled connection
+    # remembers the last one set, so it is switched only when the kind of work changes.
+    pages = 25_000 if _bulk.get() else 1_000
+    if connection.info.get("wal_autocheckpoint", 1_000) != pages:
+        connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={pages}")
+        connection.info["wal_autocheckpoint"] = pages
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
 
 
 @contextmanager
@@ -61,6 +74,21 @@ def write_transaction() -> Iterator[None]:
         raise
     finally:
         _writing.reset(token)
+
+
+@contextmanager
+def bulk_write_transaction() -> Iterator[None]:
+    """`write_transaction` for one of many large batches (imports). On SQLite the WAL is
+    checkpointed every 100 MB instead of every 4 MB during such batches (see `_on_begin`):
+    the index pages each batch touches are then copied into the database once per many
+    batches, not once per batch (twice as fast for a million notes). Each batch still
+    commits whole, as durable as any other transaction."""
+    token = _bulk.set(True)
+    try:
+        with write_transaction():
+            yield
+    finally:
+        _bulk.reset(token)
 
 
 def starts_with(column, prefix: str):
@@ -92,7 +120,7 @@ def insert_rows(model, rows: list[dict], *, ignore_duplicates: bool = False) -> 
     table = getattr(model, "__table__", model)
     dialect = db.session.get_bind().dialect
     names = list(rows[0])
-    convert = [table.c[name].type.bind_processor(dialect) for name in names]
+    convert = [_bind_processor(table.c[name].type, dialect) for name in names]
     quote = dialect.identifier_preparer.quote
     marks = ", ".join([PLACEHOLDERS[dialect.paramstyle]] * len(names))
     # Names come from the table's own columns (looked up in table.c above) and are quoted.
@@ -107,6 +135,44 @@ def insert_rows(model, rows: list[dict], *, ignore_duplicates: bool = False) -> 
         columns.append(column)
     values = list(zip(*columns, strict=True))
     db.session.connection().exec_driver_sql(sql, values)
+
+
+_converted_times: dict[str, dict[datetime, object]] = {}  # per dialect
+
+
+def sqlite_time(value: datetime) -> str:
+    """An aware time as SQLAlchemy's SQLite dialect stores it, "YYYY-MM-DD HH:MM:SS.ffffff"
+    in UTC, microseconds always written (so stored times compare as text); three times
+    faster than going through the dialect's processors (a test pins them equal)."""
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; I2I stores aware UTC times only")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]  # drop the "+00:00"
+
+
+def _bind_processor(column_type, dialect):
+    """What the dialect's own type does to a value before the driver gets it, as a
+    SQLAlchemy statement would. Times are remembered: a bulk write stores each note's
+    time in several tables (notes, versions, tags, timelines)."""
+    if not isinstance(column_type, UTCDateTime):
+        return column_type.dialect_impl(dialect).bind_processor(dialect)
+    if dialect.name == "sqlite":
+        convert = sqlite_time
+    else:
+        processor = column_type.dialect_impl(dialect).bind_processor(dialect)
+        convert = processor or (lambda value: value)
+    memo = _converted_times.setdefault(dialect.name, {})
+
+    def remembered(value):
+        found = memo.get(value)
+        if found is None:
+            if len(memo) > 100_000:
+                memo.clear()
+            found = memo[value] = convert(value)
+        return found
+
+    return remembered
 
 
 def insert_ignoring_duplicates(model, rows: list[dict]) -> None:

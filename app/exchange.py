@@ -8,17 +8,20 @@ is written whole or not at all, and a bad line is reported with its number.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+import multiprocessing
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import select
 
 from app import accounts, bulk
 from app.bulk import NoteDraft
-from app.database import write_transaction
+from app.database import bulk_write_transaction, write_transaction
 from app.errors import Refused
 from app.extensions import db
 from app.importers import NoProgress, Progress, Summary, parse_time
@@ -32,8 +35,9 @@ from app.models import (
     Note,
     User,
 )
-from app.notes import clean_text
+from app.notes import clean_text, current_pattern
 from app.search import outbox
+from app.text import NoteText, read_note
 
 TEXT = (
     "number",
@@ -248,7 +252,8 @@ def _link_parents(parents: list[tuple[str, str]], summary: Summary) -> None:
 # "reply_to"?}. Export writes a note's current text; retracted notes stay out (importing
 # them would publish what someone took back). Import keeps the ids, so it is idempotent
 # by id, and derives tags, mentions and references from the text, as posting does.
-NOTE_BATCH = 2_000
+NOTE_BATCH = 10_000
+READ_AHEAD_FROM = 20_000  # lines; for fewer, starting a second process costs more
 
 
 def note_records(batch: int = NOTE_BATCH) -> Iterator[dict]:
@@ -297,8 +302,7 @@ def export_notes(path: Path) -> int:
     return count
 
 
-@dataclass(frozen=True)
-class _NoteLine:
+class _NoteLine(NamedTuple):  # a tuple: cheap to send from the reading process
     line: int
     note_id: int
     author: str
@@ -307,9 +311,10 @@ class _NoteLine:
     text: str
     incident: str | None
     reply_to: int | None
+    facts: NoteText
 
 
-def _note_line(line: int, raw: str) -> _NoteLine:
+def _note_line(line: int, raw: str, pattern: str) -> _NoteLine:
     """One line checked on its own (what the database knows is checked per batch)."""
     record = json.loads(raw)
     if not isinstance(record, dict):
@@ -332,44 +337,108 @@ def _note_line(line: int, raw: str) -> _NoteLine:
     incident = record.get("incident")
     if incident is not None and not isinstance(incident, str):
         raise Refused("incident must be an incident number")
+    text_ = clean_text(record["text"])
     return _NoteLine(
         line,
         note_id,
         author,
         posted_at,
         parse_time(record.get("occurred_at"), "occurred_at"),
-        clean_text(record["text"]),
+        text_,
         incident,
         reply_to,
+        read_note(text_, pattern),
     )
 
 
-def import_notes(path: Path, progress: Progress | None = None) -> Summary:
+def _read_note_lines(lines: list[tuple[int, str]], pattern: str) -> list[_NoteLine | tuple]:
+    """Each line read and checked, or (line number, why not)."""
+    read: list[_NoteLine | tuple] = []
+    for number, raw in lines:
+        try:
+            read.append(_note_line(number, raw, pattern))
+        except (ValueError, Refused) as error:
+            read.append((number, _reason(error)))
+    return read
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _read_ahead(batches: Iterator[list], read: Callable, *args) -> Iterator[list]:
+    """`read(batch, *args)` for each batch, in order, done by a second process ahead of
+    the caller: reading JSON and note text then overlaps with writing the batches before
+    (both cores busy). The pipe between them holds about one batch, so memory stays
+    bounded. No thread is started here: the caller's thread reads the pipe itself.
+
+    The helper is forked, so it needs no importable `__main__` (spawn would re-run the
+    caller's script); the caller checks that no other thread could hold a lock across the
+    fork. The child only parses: it never touches the connections it inherits."""
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe(duplex=False)
+    child = context.Process(target=_read_into, args=(theirs, batches, read, args), daemon=True)
+    child.start()
+    theirs.close()
+    try:
+        while (done := ours.recv()) is not None:
+            yield done
+    except EOFError:
+        raise RuntimeError("the process reading the file stopped unexpectedly") from None
+    finally:
+        ours.close()
+        child.join(timeout=5)
+        if child.is_alive():
+            child.kill()
+
+
+def _read_into(pipe, batches: Iterator[list], read: Callable, args: tuple) -> None:
+    for batch in batches:
+        pipe.send(read(batch, *args))
+        gc.collect(1)  # the collector is paused here as in the parent (collected_between_batches)
+    pipe.send(None)
+
+
+def import_notes(
+    path: Path, progress: Progress | None = None, *, read_ahead_from: int = READ_AHEAD_FROM
+) -> Summary:
     """Import notes from JSON Lines, a batch a transaction. A bad line is reported with its
-    number and skipped whole; lines already imported (same id) are left alone."""
+    number and skipped whole; lines already imported (same id) are left alone. Files of
+    `read_ahead_from` lines or more are read by a second process (`_read_ahead`)."""
     summary = Summary()
     total = sum(1 for _ in _lines(path))
     wrap = progress or (lambda items, length, label: NoProgress(items))
-    batch: list[_NoteLine] = []
-    with wrap(range(total), total, "Importing notes") as bar:
-        for number, raw in _lines(path):
-            try:
-                batch.append(_note_line(number, raw))
-            except (ValueError, Refused) as error:
-                summary.skip("bad lines", f"line {number}", _reason(error))
-            if len(batch) == NOTE_BATCH:
-                _store_notes(batch, summary)
-                batch = []
-            _advance(bar, number)
-        _store_notes(batch, summary)
+    pattern = current_pattern()
+    batches = _batches(_lines(path), NOTE_BATCH)
+    alone = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+    if total >= read_ahead_from and alone:
+        read = _read_ahead(batches, _read_note_lines, pattern)  # forks on first use
+    else:
+        read = (_read_note_lines(batch, pattern) for batch in batches)
+    with (
+        wrap(range(total), total, "Importing notes") as bar,
+        bulk.collected_between_batches() as collect,
+    ):
+        for lines in read:
+            good = []
+            for item in lines:
+                if isinstance(item, _NoteLine):
+                    good.append(item)
+                else:
+                    summary.skip("bad lines", f"line {item[0]}", item[1])
+            _store_notes(good, summary)
+            bar.update(len(lines))
+            collect()
     bulk.move_note_sequence()
     summary.problems.sort(key=lambda problem: int(problem.split(":")[0].removeprefix("line ")))
     return summary
-
-
-def _advance(bar, line: int) -> None:
-    if line % 500 == 0:
-        bar.update(500)
 
 
 def _reason(error: Exception) -> str:
@@ -379,9 +448,8 @@ def _reason(error: Exception) -> str:
 def _store_notes(batch: list[_NoteLine], summary: Summary) -> None:
     if not batch:
         return
-    with write_transaction():
-        wanted = [n.note_id for n in batch]
-        existing = set(db.session.scalars(select(Note.id).where(Note.id.in_(wanted))))
+    with bulk_write_transaction():
+        existing = _stored_ids([n.note_id for n in batch])
         numbers = {n.incident for n in batch if n.incident}
         incidents = dict(
             db.session.execute(
@@ -415,10 +483,21 @@ def _store_notes(batch: list[_NoteLine], summary: Summary) -> None:
                     incidents.get(note.incident),
                     note_id=note.note_id,
                     reply_to_id=note.reply_to,
+                    facts=note.facts,
                 )
             )
         bulk.post_notes(drafts)
         summary.created += len(drafts)
+
+
+def _stored_ids(wanted: list[int]) -> set[int]:
+    """Which of these note ids are in the database already. Files list ids in runs, so a
+    range query is read instead of binding ten thousand values, unless the ids are sparse."""
+    low, high = min(wanted), max(wanted)
+    if high - low < 2 * len(wanted):
+        stored = db.session.scalars(select(Note.id).where(Note.id.between(low, high)))
+        return set(stored).intersection(wanted)
+    return set(db.session.scalars(select(Note.id).where(Note.id.in_(wanted))))
 
 
 def _note_problem(note: _NoteLine, seen: set[int], known: set[int], incidents: dict) -> str:

@@ -42,7 +42,8 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; I2I stores aware UTC times only")
-        value = value.astimezone(UTC)
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
@@ -118,7 +119,8 @@ class Note(db.Model):
 
 
 class NoteVersion(db.Model):
-    """An earlier text of an edited note; version 1 is what was first posted."""
+    """The texts of an edited note, oldest first: version 1 is what was first posted (kept
+    from the first edit on; a note never edited has no rows here, its text is its only one)."""
 
     __tablename__ = "note_versions"
 

@@ -95,7 +95,6 @@ def post_note(
         )
         db.session.add(note)
         db.session.flush()
-        db.session.add(NoteVersion(note_id=note.id, version=1, text=text, written_at=now))
         _derive(note, author)
         timelines.deliver(note)
         outbox.enqueue([note.id])
@@ -161,9 +160,17 @@ def edit_note(actor: User, note: Note, text: str) -> Note:
         return note
     with write_transaction():
         now = utcnow()
-        version = len(note.versions) + 1
+        versions = len(note.versions)
+        if versions == 0:  # the text as first posted is kept as version 1 at the first edit
+            first = NoteVersion(
+                note_id=note.id, version=1, text=note.text, written_at=note.posted_at
+            )
+            db.session.add(first)
+            versions = 1
         before = {m.user.username for m in note.mentions}
-        db.session.add(NoteVersion(note_id=note.id, version=version, text=text, written_at=now))
+        db.session.add(
+            NoteVersion(note_id=note.id, version=versions + 1, text=text, written_at=now)
+        )
         note.text, note.edited_at = text, now
         tags.detach_tags(note)
         db.session.execute(delete(Mention).where(Mention.note_id == note.id))

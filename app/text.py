@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Container
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import regex
 from markupsafe import Markup, escape
@@ -39,14 +39,14 @@ BIDI_CONTROLS = dict.fromkeys(
 )
 
 
-@dataclass(frozen=True)
-class TagToken:
+class TagToken(NamedTuple):  # a tuple: cheap to send between processes (bulk imports)
     display: str
     key: str
     start: int  # offsets in the original text; the span includes the # sign
     end: int
 
 
+@lru_cache(maxsize=65_536)  # tags repeat (Zipf): imports normalise the same few again and again
 def normalize_tag(name: str) -> str:
     """The lookup key of a tag: NFKC, lowercase, Latin diacritics removed, stray marks dropped.
 
@@ -86,22 +86,26 @@ def _tag_tokens(text: str, start: int = 0, end: int | None = None) -> list[TagTo
 
 def extract_hashtags(text: str) -> list[TagToken]:
     """Every hashtag in `text`, in order (outside URLs: `https://x.org/#Anchor` is no tag)."""
-    tokens: list[TagToken] = []
-    for kind, start, end, _ in _segments(text):
-        if kind == "text":
-            tokens.extend(_tag_tokens(text, start, end))
-    return tokens
+    return _hashtags(text, _text_runs(text))
 
 
-def unique_hashtags(text: str) -> list[TagToken]:
-    """The first occurrence of each distinct tag key, in order."""
+def _hashtags(text: str, runs: list[tuple[int, int]]) -> list[TagToken]:
+    return [token for start, end in runs for token in _tag_tokens(text, start, end)]
+
+
+def _first_of_each_key(tokens: list[TagToken]) -> list[TagToken]:
     seen: set[str] = set()
     unique = []
-    for token in extract_hashtags(text):
+    for token in tokens:
         if token.key not in seen:
             seen.add(token.key)
             unique.append(token)
     return unique
+
+
+def unique_hashtags(text: str) -> list[TagToken]:
+    """The first occurrence of each distinct tag key, in order."""
+    return _first_of_each_key(extract_hashtags(text))
 
 
 def is_valid_tag_name(name: str) -> bool:
@@ -112,10 +116,12 @@ def is_valid_tag_name(name: str) -> bool:
 
 def extract_mentions(text: str) -> list[str]:
     """Distinct @usernames (lowercased) in order of first appearance, outside URLs."""
+    return _mentions(text, _text_runs(text))
+
+
+def _mentions(text: str, runs: list[tuple[int, int]]) -> list[str]:
     names: list[str] = []
-    for kind, start, end, _ in _segments(text):
-        if kind != "text":
-            continue
+    for start, end in runs:
         for match in MENTION.finditer(text, start, end):
             name = match.group(1).lower()
             if len(name) >= 2 and name not in names:
@@ -130,14 +136,39 @@ def _incident_regex(pattern: str) -> regex.Pattern:
 
 def extract_incident_refs(text: str, pattern: str = DEFAULT_INCIDENT_PATTERN) -> list[str]:
     """Distinct incident numbers written anywhere in the text (outside URLs), in order."""
+    return _incident_refs(text, _text_runs(text), pattern)
+
+
+def _incident_refs(text: str, runs: list[tuple[int, int]], pattern: str) -> list[str]:
     numbers: list[str] = []
-    for kind, start, end, _ in _segments(text):
-        if kind != "text":
-            continue
+    for start, end in runs:
         for match in _incident_regex(pattern).finditer(text, start, end):
             if match.group(0) not in numbers:
                 numbers.append(match.group(0))
     return numbers
+
+
+class NoteText(NamedTuple):
+    """What a note's text links to: each distinct tag (first spelling), @names, incidents."""
+
+    tags: tuple[TagToken, ...]
+    mentions: tuple[str, ...]
+    refs: tuple[str, ...]
+
+
+def read_note(text: str, pattern: str = DEFAULT_INCIDENT_PATTERN) -> NoteText:
+    """Tags, mentions and incident references of a note in one pass over its URLs
+    (the same answers as `unique_hashtags`, `extract_mentions`, `extract_incident_refs`)."""
+    runs = _text_runs(text)
+    return NoteText(
+        tuple(_first_of_each_key(_hashtags(text, runs))),
+        tuple(_mentions(text, runs)),
+        tuple(_incident_refs(text, runs, pattern)),
+    )
+
+
+def _text_runs(text: str) -> list[tuple[int, int]]:
+    return [(start, end) for kind, start, end, _ in _segments(text) if kind == "text"]
 
 
 def _trim_url(url: str) -> str:
@@ -152,6 +183,8 @@ def _trim_url(url: str) -> str:
 
 def _segments(text: str) -> list[tuple[str, int, int, str]]:
     """Split text into ("url", start, end, url) and ("text", start, end, "") runs."""
+    if "://" not in text:  # most notes hold no URL
+        return [("text", 0, len(text), "")] if text else []
     segments, position = [], 0
     for match in URL.finditer(text):
         url = _trim_url(match.group(0))

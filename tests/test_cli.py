@@ -120,3 +120,32 @@ def test_search_verify_rebuild_and_verify_again(i2i):
     clean = i2i("search", "verify")
     assert clean.returncode == 0, clean.stderr
     assert "complete and current" in clean.stdout
+
+
+def test_a_large_notes_file_imports_whole_with_its_bad_lines_reported(i2i, tmp_path):
+    """From 20,000 lines on, a second process reads the file: the result is the same."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    records = []
+    for note_id in range(1, 20_101):
+        record = {
+            "id": note_id,
+            "author": f"person{note_id % 37}",
+            "posted_at": (start + timedelta(seconds=note_id)).isoformat(),
+            "text": f"note {note_id} #tag{note_id % 11} @person{note_id % 5}",
+        }
+        if note_id % 10 == 0:
+            record["reply_to"] = note_id - 3
+        records.append(json.dumps(record, ensure_ascii=False))
+    lines = [*records[:4], "{broken", *records[4:20_000], '{"id": 0}', *records[20_000:]]
+    source = tmp_path / "notes.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = i2i("import", "notes", str(source))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("created 20100, updated 0, skipped: 2 bad lines")
+    assert "line 5: bad lines" in result.stdout and "line 20002: bad lines" in result.stdout
+    exported = tmp_path / "out.jsonl"
+    assert i2i("export", "notes", str(exported)).returncode == 0
+    assert exported.read_text(encoding="utf-8").splitlines() == records

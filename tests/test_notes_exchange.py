@@ -120,3 +120,13 @@ def test_posting_after_an_import_takes_a_new_id(ctx, make_user, tmp_path):
     exchange.import_notes(write(tmp_path, line(500, "imported with a high id")))
     posted = notes.post_note(sam, "posted afterwards")
     assert posted.id == 501  # PostgreSQL's sequence was moved past the imported ids
+
+
+def test_reading_ahead_in_a_second_process_gives_what_reading_inline_does(ctx, tmp_path):
+    lines = [(n, line(n, f"note {n} #tag{n % 3} INC000000{n % 9}")) for n in range(1, 40)]
+    lines[7] = (8, "{not json")
+    batches = [lines[i : i + 10] for i in range(0, len(lines), 10)]
+    pattern = notes.current_pattern()
+    inline = [exchange._read_note_lines(batch, pattern) for batch in batches]
+    ahead = list(exchange._read_ahead(iter(batches), exchange._read_note_lines, pattern))
+    assert ahead == inline and ahead[0][7][0] == 8

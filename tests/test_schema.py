@@ -69,3 +69,63 @@ def test_every_feed_pages_on_an_index_without_sorting(ctx, make_user, post, dire
             assert "TEMP B-TREE" not in plan, plan
         else:
             assert "Sort" not in plan, plan
+
+
+def test_bulk_writes_store_times_exactly_as_statements_do(ctx, make_user):
+    """Whole seconds included: SQLite compares stored times as text."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from sqlalchemy import select
+
+    from app.database import insert_rows, write_transaction
+    from app.models import Follow
+
+    sam = make_user("sam")
+    moments = [
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, 600, tzinfo=UTC),
+        datetime(2026, 1, 2, 5, 4, 5, tzinfo=timezone(timedelta(hours=2))),
+        datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ]
+    with write_transaction():
+        insert_rows(
+            Follow,
+            [
+                {"follower_id": sam.id, "target_type": "tag", "target_id": n, "created_at": m}
+                for n, m in enumerate(moments)
+            ],
+        )
+        for n, moment in enumerate(moments):
+            db.session.add(
+                Follow(follower_id=sam.id, target_type="user", target_id=n, created_at=moment)
+            )
+    stored = db.session.execute(
+        text("SELECT target_type, target_id, created_at FROM follows ORDER BY target_id")
+    ).all()
+    bulk = {n: at for kind, n, at in stored if kind == "tag"}
+    orm = {n: at for kind, n, at in stored if kind == "user"}
+    assert bulk == orm
+    read = db.session.scalars(select(Follow.created_at).where(Follow.target_type == "tag"))
+    assert sorted(read) == sorted(moments)
+
+
+def test_migration_0004_writes_old_whole_second_times_in_full(tmp_path):
+    from flask_migrate import upgrade
+
+    from tests.conftest import build_app
+
+    app = build_app(f"sqlite:///{tmp_path}/old.sqlite", tmp_path)
+    with app.app_context():
+        from flask_migrate import downgrade
+
+        downgrade(revision="0003")
+        db.session.execute(
+            text(
+                "INSERT INTO users (username, display_name, role, active, created_at, "
+                "unread_count) VALUES ('old', 'Old', 'responder', 1, '2025-01-02 03:04:05', 0)"
+            )
+        )
+        db.session.commit()
+        upgrade()
+        stored = db.session.scalar(text("SELECT created_at FROM users WHERE username = 'old'"))
+    assert stored == "2025-01-02 03:04:05.000000"
