@@ -2,55 +2,22 @@
 
 One command: `.venv/bin/python bench/notes_import.py [--notes 1000000] [--seed 7]`.
 The simulated organisation's notes are written once as JSON Lines (DESIGN §6) under
-bench/out/ and reused; each run imports them into a fresh SQLite database through the
-function the command uses, and prints the figure with the goal (≥ 20,000 notes/s).
+bench/out/ (bench/dataset.py) and reused; each run imports them into a fresh SQLite
+database through the function the command uses, and prints the figure with the goal
+(≥ 20,000 notes/s).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-OUT = ROOT / "bench" / "out"
 GOAL = 20_000  # notes a second
-END = datetime(2026, 6, 30, 18, 0, tzinfo=UTC)  # a fixed end: the same file every time
-
-
-def notes_file(count: int, seed: int) -> Path:
-    """The simulator's notes as JSON Lines (written on first use)."""
-    from app.demo import PEOPLE
-    from app.simulate import simulate
-
-    path = OUT / f"notes-{count}-{seed}.jsonl"
-    if path.exists():
-        return path
-    OUT.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    world = simulate(notes=count, seed=seed, days=365, end=END, named=PEOPLE)
-    ordered = sorted(world.notes, key=lambda n: (n.posted_at, n.key))
-    ids = {note.key: rank + 1 for rank, note in enumerate(ordered)}
-    temporary = path.with_suffix(".part")
-    with temporary.open("w", encoding="utf-8") as out:
-        for note in ordered:
-            record = {
-                "id": ids[note.key],
-                "author": note.author,
-                "posted_at": note.posted_at.isoformat(),
-                "text": note.text,
-            }
-            if note.reply_to is not None:
-                record["reply_to"] = ids[note.reply_to]
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    temporary.rename(path)
-    print(f"wrote {len(ordered):,} notes to {path} in {time.perf_counter() - started:.0f} s")
-    return path
 
 
 def main() -> int:
@@ -62,6 +29,7 @@ def main() -> int:
     from flask_migrate import upgrade
 
     from app import create_app, exchange
+    from bench.dataset import notes_file
 
     source = notes_file(args.notes, args.seed)
     lines = sum(1 for _ in source.open(encoding="utf-8"))

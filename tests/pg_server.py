@@ -60,6 +60,8 @@ class PostgresServer:
             capture_output=True,
         )
 
+    keep: bool = False  # a cluster of its own folder (benchmarks) outlives the server
+
     def stop(self) -> None:
         subprocess.run(
             [
@@ -68,45 +70,39 @@ class PostgresServer:
                 "-D",
                 str(self.data_dir),
                 "-m",
-                "immediate",
+                "fast" if self.keep else "immediate",
                 "stop",
             ],
             capture_output=True,
         )
-        shutil.rmtree(self.data_dir.parent, ignore_errors=True)
+        if not self.keep:
+            shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
 
-def start() -> PostgresServer:
+def start(root: Path | None = None) -> PostgresServer:
+    """A server on loopback. Without `root`, a throw-away cluster tuned for tests (no fsync);
+    with `root`, the cluster kept in that folder (made on first use), as durable as I2I's
+    SQLite default (fsync on, commits not waited for), for benchmarks."""
     bin_dir = _bin_dir()
-    root = Path(tempfile.mkdtemp(prefix="i2i-pg-"))
+    keep = root is not None
+    root = Path(root) if keep else Path(tempfile.mkdtemp(prefix="i2i-pg-"))
+    root.mkdir(parents=True, exist_ok=True)
     data = root / "data"
     run_as: list[str] = []
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
         run_as = ["runuser", "-u", "postgres", "--"]
-    subprocess.run(
-        [
-            *run_as,
-            str(bin_dir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-            "--no-sync",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    if not (data / "PG_VERSION").exists():
+        _initdb(run_as, bin_dir, data)
     port = _free_port()
-    options = (
-        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    )
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200 "
+    if keep:
+        options += (
+            "-c synchronous_commit=off -c shared_buffers=2GB -c effective_cache_size=8GB "
+            "-c work_mem=16MB -c max_wal_size=4GB"
+        )
+    else:
+        options += "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     subprocess.run(
         [
             *run_as,
@@ -125,6 +121,27 @@ def start() -> PostgresServer:
         check=True,
         capture_output=True,
     )
-    server = PostgresServer(port, data, run_as, bin_dir)
+    server = PostgresServer(port, data, run_as, bin_dir, keep)
     server.psql("SELECT 1")  # pg_ctl -w returned once the server accepts connections
     return server
+
+
+def _initdb(run_as: list[str], bin_dir: Path, data: Path) -> None:
+    subprocess.run(
+        [
+            *run_as,
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+    )

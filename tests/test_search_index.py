@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from whoosh.index import LockError
 
 from app import incidents, jobs, notes, tags
 from app.errors import Refused
@@ -146,6 +147,40 @@ def test_a_corrupt_index_degrades_search(sam, post):
         path.write_bytes(b"garbage")
     finder.forget_searchers()
     assert finder.search(sam, "certificate").degraded
+
+
+def test_a_locked_index_lets_posting_and_searching_go_on_and_catches_up(sam, post):
+    post(sam, "proxy slow")
+    caught_up()
+    ix = index.current_generation().open()
+    held = ix.writer()  # another writer holds Whoosh's lock (a stuck process, say)
+    try:
+        later = post(sam, "proxy slow again")  # posting does not wait for the index
+        with pytest.raises(LockError):
+            index.apply_outbox(timeout=0.2)
+        assert finder.search(sam, "proxy").total == 1  # reading needs no lock
+    finally:
+        held.cancel()
+        ix.close()
+    caught_up()
+    assert later.id in ids(finder.search(sam, "proxy"))
+
+
+def test_an_index_of_an_older_version_counts_as_missing_until_rebuilt(sam, post):
+    from whoosh import index as whoosh_index
+    from whoosh.fields import ID, Schema
+
+    post(sam, "old index, new code")
+    caught_up()
+    generation = index.current_generation()
+    shutil.rmtree(generation.path)
+    generation.path.mkdir()
+    whoosh_index.create_in(str(generation.path), Schema(id=ID(stored=True)))
+    finder.forget_searchers()
+    assert "older version" in finder.search(sam, "index").degraded
+    index.rebuild()
+    finder.forget_searchers()
+    assert finder.search(sam, "index").total == 1 and index.verify().clean
 
 
 def test_verify_finds_stale_documents(sam, post):

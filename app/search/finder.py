@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import select
 from whoosh import highlight
@@ -22,6 +23,7 @@ from app import tags
 from app.extensions import db
 from app.feeds import NoteView, load_notes
 from app.models import Incident, IncidentMember, Note, User
+from app.search import engine
 from app.search.index import Generation, Unavailable, current_generation
 from app.search.query import ParsedQuery, parse
 from app.search.schema import ANALYZER
@@ -49,10 +51,9 @@ class Results:
     seconds: float = 0.0
 
 
-def hidden_from(viewer: User):
+def hidden_query(viewer: User):
     """The documents `viewer` may not find: restricted incidents' notes (scope "inc:<id>")
-    but for the incidents they are on; None for admins. A mask of the few hidden notes,
-    not a filter of the many visible ones, so its cost does not grow with the index."""
+    but for the incidents they are on; None for admins."""
     if viewer.role == "admin":
         return None
     member = (
@@ -65,12 +66,23 @@ def hidden_from(viewer: User):
     return AndNot(restricted, Or(theirs)) if theirs else restricted
 
 
+def hidden_from(searcher, viewer: User) -> set[int] | None:
+    """The document numbers `viewer` may not see (None when there are none): a mask of the
+    few hidden notes rather than a filter of the many visible ones, so its cost does not
+    grow with the index."""
+    hidden = hidden_query(viewer)
+    if hidden is None:
+        return None
+    return set(searcher.docs_for_query(hidden)) or None
+
+
 def search(
     viewer: User, q: str, *, order: str = "", page: int = 1, per_page: int = PER_PAGE
 ) -> Results:
     """One page of the notes matching `q` that `viewer` may see. A malformed query raises
     Refused with a message for the person who typed it."""
     started = time.perf_counter()
+    engine.configure(current_app.config["I2I_SEARCH_CACHE_MB"])
     parsed = parse(q, tag_keys=tags.alias_keys)
     order = order if order in ("relevance", "newest") else ""
     order = order or ("relevance" if parsed.has_text else "newest")
@@ -84,12 +96,17 @@ def search(
         results.degraded = (
             "Search is degraded: its index is being rebuilt, so some notes may be missing."
         )
-    options = {"mask": hidden_from(viewer), "pagelen": per_page}
-    if order == "newest":
-        options |= {"sortedby": "at", "reverse": True}
-    found = searcher.search_page(parsed.query, results.page, **options)
-    results.total, results.pages = found.total, found.pagecount
-    ids = [int(hit["id"]) for hit in found]
+    found = engine.search(
+        searcher,
+        parsed.query,
+        index=str(generation.path),
+        hidden=hidden_from(searcher, viewer),
+        newest=order == "newest",
+        first=(results.page - 1) * per_page,
+        count=per_page,
+    )
+    results.total, results.pages = found.total, -(-found.total // per_page)
+    ids = [int(searcher.stored_fields(docnum)["id"]) for docnum in found.docnums]
     visible = set(
         db.session.scalars(
             select(Note.id).where(Note.id.in_(ids), visible_notes_clause(viewer)),

@@ -76,9 +76,13 @@ class Generation:
 
     def open(self) -> Index:
         try:
-            return whoosh_index.open_dir(str(self.path), schema=SCHEMA)
+            ix = whoosh_index.open_dir(str(self.path))
         except Exception as error:  # whoosh raises many kinds for a broken directory
             raise Unavailable(f"the search index cannot be read ({error})") from error
+        if sorted(ix.schema.names()) != sorted(SCHEMA.names()):
+            ix.close()
+            raise Unavailable("the search index was built by an older version of I2I")
+        return ix
 
 
 def current_generation(root: Path | None = None) -> Generation:
@@ -212,8 +216,9 @@ def write_notes(writer, note_ids: list[int]) -> None:
 # The writer's duty
 
 
-def apply_outbox(limit: int = BATCH) -> int:
-    """Apply queued changes to the index; returns how many notes were written."""
+def apply_outbox(limit: int = BATCH, timeout: float = 10.0) -> int:
+    """Apply queued changes to the index; returns how many notes were written. Waits up
+    to `timeout` seconds for Whoosh's write lock (only ever held by this writer)."""
     generation = writable_generation()
     replay = generation.replay()
     pending = select(SearchOutbox.id, SearchOutbox.note_id)
@@ -233,7 +238,7 @@ def apply_outbox(limit: int = BATCH) -> int:
     note_ids = sorted({note_id for _, note_id in rows})
     ix = generation.open()
     try:
-        writer = ix.writer(timeout=10.0)
+        writer = ix.writer(timeout=timeout)
         write_notes(writer, note_ids)
         writer.commit()
     finally:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from whoosh.query import And, DateRange, Not, Or, Phrase, Query, Term
+from whoosh.query import And, DateRange, Not, Or, Query, Term
 
 from app.errors import Refused
 from app.search.schema import ANALYZER, service_value
@@ -46,6 +46,7 @@ class ParsedQuery:
     words: frozenset[str] = frozenset()  # analysed positive words, for highlighting
     chips: tuple[Chip, ...] = ()
     has_text: bool = False  # words or phrases to rank by (else newest first)
+    until: datetime | None = None  # the until: filter, if any
 
 
 @dataclass
@@ -82,7 +83,9 @@ def parse(q: str, *, tag_keys: Callable[[str], list[str]] | None = None) -> Pars
         raise Refused("Only very common words (like “the”); add a more specific one.")
     query = And(parts.positive + [Not(n) for n in parts.negative])
     query = parts.positive[0] if len(parts.positive) == 1 and not parts.negative else query
-    return ParsedQuery(query, frozenset(parts.words), tuple(parts.chips), parts.has_text)
+    return ParsedQuery(
+        query, frozenset(parts.words), tuple(parts.chips), parts.has_text, parts.until
+    )
 
 
 def _add(parts: _Parts, q: str, match: re.Match, tag_keys) -> None:
@@ -118,7 +121,7 @@ def _text(parts: _Parts, text: str, negated: str, q: str, match: re.Match, label
     words = [token.text for token in ANALYZER(text)]
     if not words:
         return  # only stop words
-    query = Term("text", words[0]) if len(words) == 1 else Phrase("text", words)
+    query = Term("text", words[0]) if len(words) == 1 else phrase(words)
     if negated:
         parts.negative.append(query)
         parts.chips.append(Chip(f"not {label}", _without(q, match)))
@@ -126,6 +129,14 @@ def _text(parts: _Parts, text: str, negated: str, q: str, match: re.Match, label
         parts.positive.append(query)
         parts.words.update(words)
         parts.has_text = True
+
+
+def phrase(words: list[str]) -> Query:
+    """Words that follow one another: each neighbouring pair is one term of the `pairs`
+    field (see app.search.schema), so a phrase costs what a word costs. Exact for two
+    words; for more, a note holding every pair of the phrase somewhere matches too."""
+    pairs = [Term("pairs", f"{a} {b}") for a, b in zip(words, words[1:], strict=False)]
+    return pairs[0] if len(pairs) == 1 else And(pairs)
 
 
 def _tag(parts: _Parts, q: str, match: re.Match, body: str, negated: str, tag_keys) -> bool:

@@ -1,10 +1,10 @@
 """What the search index holds for each note, and how note text is cut into words.
 
 Text is split into words, lowercased, stripped of accents (so "cafe" finds "café"),
-stop words dropped and English-stemmed (so "resets" finds "reset"), keeping positions
-for phrases. Everything else is an exact value for filtering: tag keys (normalised as in
-`app.text`), author, incident number, service, priority, time, and the visibility scope
-("public", or "inc:<id>" for a note on a restricted incident).
+stop words dropped and English-stemmed (so "resets" finds "reset"); neighbouring words
+are also kept as pairs, for phrases. Everything else is an exact value for filtering:
+tag keys (normalised as in `app.text`), author, incident number, service, priority,
+time, and the visibility scope ("public", or "inc:<id>" for a restricted incident).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from whoosh.analysis import (
     CharsetFilter,
     LowercaseFilter,
     RegexTokenizer,
+    ShingleFilter,
     StemFilter,
     StopFilter,
 )
@@ -29,9 +30,14 @@ ANALYZER = (
     | StemFilter(cachesize=50_000)
 )
 
+# Each two neighbouring words of the text as one term ("statu resolv"): a phrase is then
+# looked up like a word, instead of checking word positions note by note.
+PAIRS = ANALYZER | ShingleFilter(size=2, sep=" ")
+
 SCHEMA = Schema(
     id=ID(stored=True, unique=True),
-    text=TEXT(analyzer=ANALYZER, phrase=True),
+    text=TEXT(analyzer=ANALYZER, phrase=False),
+    pairs=TEXT(analyzer=PAIRS, phrase=False),
     tags=KEYWORD(lowercase=False, scorable=True),
     author=ID,
     incident=ID,
@@ -63,6 +69,7 @@ def document(
     fields = {
         "id": str(note_id),
         "text": text,
+        "pairs": text,
         "tags": " ".join(tags),
         "author": author.lower(),
         "at": at.astimezone(UTC).replace(tzinfo=None),
