@@ -64,18 +64,27 @@ class NoteDraft:
 
 
 @contextmanager
-def collected_between_batches() -> Iterator[Callable[[], None]]:
+def collected_between_batches(every: int = 10) -> Iterator[Callable[[], None]]:
     """Pause CPython's cyclic garbage collector for a bulk write; call the function it
-    gives after each batch to collect that batch's young objects.
+    gives after each batch (it collects the young objects every `every` batches).
 
     A bulk write allocates millions of short-lived rows, so the collector, which runs every
     700 allocations and walks every young container each time, would take a quarter of an
-    import's time while finding almost nothing: reference counting frees the rows. One
-    young-generation collection a batch keeps the occasional cycle from piling up."""
+    import's time while finding almost nothing: reference counting frees the rows. A
+    batch leaves a few hundred objects in cycles; collecting now and then keeps them
+    from piling up."""
     enabled = gc.isenabled()
     gc.disable()
+    batches = 0
+
+    def after_a_batch() -> None:
+        nonlocal batches
+        batches += 1
+        if batches % every == 0:
+            gc.collect(1)
+
     try:
-        yield lambda: gc.collect(1)
+        yield after_a_batch
     finally:
         if enabled:
             gc.enable()

@@ -183,6 +183,21 @@ def test_an_index_of_an_older_version_counts_as_missing_until_rebuilt(sam, post)
     assert finder.search(sam, "index").total == 1 and index.verify().clean
 
 
+def test_searching_goes_on_while_the_writer_merges_segments_away(sam, post):
+    """Whoosh opens a segment's files on first use; a merge may delete them before."""
+    first = post(sam, "alpha note")
+    caught_up()
+    second = post(sam, "beta note")
+    caught_up()  # two segments now
+    assert ids(finder.search(sam, "alpha")) == [first.id]  # opens this thread's searcher
+    ix = index.current_generation().open()
+    writer = ix.writer()
+    writer.commit(optimize=True)  # one new segment; the two old ones' files are deleted
+    ix.close()
+    found = finder.search(sam, "beta")  # still the searcher opened before the merge
+    assert ids(found) == [second.id] and found.degraded is None
+
+
 def test_verify_finds_stale_documents(sam, post):
     note = post(sam, "dns flapping")
     caught_up()

@@ -227,6 +227,23 @@ def _scores(segment: Segment, docs: np.ndarray, terms: list) -> np.ndarray:
 # A whole search
 
 
+def prepare(searcher, index: str):
+    """Read now what searches will need of each segment: its times, its field lengths, and
+    its stored fields' file opened. Whoosh opens segment files on first use, and by then
+    the writer may have merged the segment into another and deleted its files (an open
+    file stays readable once deleted; one not yet opened is gone). Returns `searcher`."""
+    for subsearcher, _ in searcher.leaf_searchers():
+        reader = subsearcher.reader()
+        part = reader.segment()
+        if part is None or not reader.doc_count_all():
+            continue
+        segment = Segment(subsearcher, (index, part.segment_id()), searcher)
+        for field in reader.schema.scorable_names():
+            segment.lengths(field)
+        reader.stored_fields(0)
+    return searcher
+
+
 @dataclass
 class Page:
     total: int  # visible documents that match

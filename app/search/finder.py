@@ -96,17 +96,18 @@ def search(
         results.degraded = (
             "Search is degraded: its index is being rebuilt, so some notes may be missing."
         )
-    found = engine.search(
-        searcher,
-        parsed.query,
-        index=str(generation.path),
-        hidden=hidden_from(searcher, viewer),
-        newest=order == "newest",
-        first=(results.page - 1) * per_page,
-        count=per_page,
-    )
-    results.total, results.pages = found.total, -(-found.total // per_page)
-    ids = [int(searcher.stored_fields(docnum)["id"]) for docnum in found.docnums]
+    first = (results.page - 1) * per_page
+    try:
+        total, ids = _find(generation, searcher, viewer, parsed, order, first, per_page)
+    except Exception:  # the index changed under this searcher: once more with a fresh one
+        forget_searchers()
+        try:
+            generation, searcher = _searcher()
+            total, ids = _find(generation, searcher, viewer, parsed, order, first, per_page)
+        except Exception as error:
+            results.degraded = f"Search is unavailable for a moment ({error}); try again."
+            return results
+    results.total, results.pages = total, -(-total // per_page)
     visible = set(
         db.session.scalars(
             select(Note.id).where(Note.id.in_(ids), visible_notes_clause(viewer)),
@@ -117,6 +118,20 @@ def search(
     results.hits = [Hit(note, excerpt(note.text, parsed)) for note in notes]
     results.seconds = time.perf_counter() - started
     return results
+
+
+def _find(generation, searcher, viewer, parsed, order, first, count) -> tuple[int, list[int]]:
+    """How many notes match, and the ids of those from `first` on (at most `count`)."""
+    found = engine.search(
+        searcher,
+        parsed.query,
+        index=str(generation.path),
+        hidden=hidden_from(searcher, viewer),
+        newest=order == "newest",
+        first=first,
+        count=count,
+    )
+    return found.total, [int(searcher.stored_fields(d)["id"]) for d in found.docnums]
 
 
 def excerpt(text: str, parsed: ParsedQuery) -> Markup:
@@ -143,7 +158,7 @@ def _searcher():
     try:
         generation = current_generation()
         if cached is not None and cached[0].path == generation.path:
-            searcher = cached[1].refresh()
+            searcher = engine.prepare(cached[1].refresh(), str(generation.path))
         else:
             forget_searchers()
             searcher = _open(generation)
@@ -159,7 +174,7 @@ def _searcher():
 def _open(generation: Generation):
     ix = generation.open()
     try:
-        return ix.searcher()
+        return engine.prepare(ix.searcher(), str(generation.path))
     except Exception as error:
         raise Unavailable(f"the search index cannot be read ({error})") from error
 

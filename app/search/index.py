@@ -42,6 +42,10 @@ from app.search.schema import SCHEMA, document
 BATCH = 2_000
 KEEP_APPLIED = timedelta(minutes=30)  # how long applied outbox rows stay for a rebuild
 NO_SYNC = {"synchronize_session": False}
+# Segments stay as separate files. Whoosh reads a "compound" segment (all its files in one)
+# by copying each part into memory when a reader opens it: for a million notes that is
+# hundreds of megabytes per worker, copied again by every writer commit.
+COMPOUND = False
 
 
 class Unavailable(Exception):
@@ -238,7 +242,7 @@ def apply_outbox(limit: int = BATCH, timeout: float = 10.0) -> int:
     note_ids = sorted({note_id for _, note_id in rows})
     ix = generation.open()
     try:
-        writer = ix.writer(timeout=timeout)
+        writer = ix.writer(timeout=timeout, compound=COMPOUND)
         write_notes(writer, note_ids)
         writer.commit()
     finally:
@@ -329,7 +333,7 @@ def rebuild(progress: Progress | None = None) -> RebuildSummary:
     generation.set_replay(started)
     total = db.session.scalar(select(func.count()).select_from(Note)) or 0
     ix = generation.open()
-    writer = ix.writer(limitmb=256)
+    writer = ix.writer(limitmb=256, compound=COMPOUND)
     indexed = 0
     try:
         batches = _note_id_batches()
