@@ -4,7 +4,10 @@ One incident per alert group (Alertmanager's group key); repeats are deduplicate
 group key and alert fingerprint, so a re-sent notification never registers a second
 incident. Each newly firing or newly resolved alert adds a system note. When the whole
 group resolves, the incident is resolved too, unless a person has taken it over (it has
-an owner other than the alerting account). The body is checked completely before
+an owner other than the alerting account). A new incident's service is the first of the
+labels in `I2I_ALERT_SERVICE_LABELS` (service, job) an alert has, its impact comes from
+the `severity` label through `I2I_ALERT_SEVERITY_IMPACT` (critical 1, warning 2, info 3;
+2 for any other). The body is checked completely before
 anything is written, and everything is written in one transaction.
 """
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import delete, select
 
 from app import accounts, incidents, notes
@@ -23,7 +27,6 @@ from app.importers import parse_time
 from app.models import AlertGroup, AlertInstance, Incident, User, utcnow
 
 SYSTEM_USER = "alertmanager"
-SEVERITY_IMPACT = {"critical": 1, "error": 1, "warning": 2, "info": 3}
 DEFAULT_URGENCY = 2
 MAX_NOTE = 480
 
@@ -154,15 +157,17 @@ def _register(bot: User, notification: Notification) -> Incident:
     first = notification.alerts[0]
     labels = notification.common_labels or first.labels
     annotations = notification.common_annotations or first.annotations
+    config = current_app.config
     severity = labels.get("severity", "").lower()
+    service = next((labels[k] for k in config["I2I_ALERT_SERVICE_LABELS"] if labels.get(k)), None)
     title = annotations.get("summary") or f"{labels.get('alertname', 'Alert')} firing"
     starts = [a.starts_at for a in notification.alerts if a.starts_at]
     return incidents.register(
         bot,
         title=title[:200],
         description=annotations.get("description"),
-        service=labels.get("service") or labels.get("job"),
-        impact=SEVERITY_IMPACT.get(severity, 2),
+        service=service,
+        impact=config["I2I_ALERT_SEVERITY_IMPACT"].get(severity, 2),
         urgency=DEFAULT_URGENCY,
         detected_at=min(starts) if starts else None,
         source="alert",

@@ -45,6 +45,7 @@ from app.models import (
 from app.notes import check_occurred_at, clean_text, current_pattern
 from app.search import outbox
 from app.text import NoteText, read_note
+from app.visibility import counts_as_reply
 
 # Core tables, not ORM classes: a multi-row insert then runs as one executemany without
 # the ORM's per-row bookkeeping (several times faster for imports).
@@ -221,7 +222,12 @@ def _threads(notes, parents: dict[int, _Parent], public: set[int]) -> None:
     replies = [(i, d) for i, d, _ in notes if d.reply_to_id is not None]
     if not replies:
         return
-    increment_each(Note, "reply_count", Counter(d.reply_to_id for _, d in replies))
+    counted = [
+        d.reply_to_id
+        for i, d in replies
+        if counts_as_reply(i in public, d.incident_id, parents[d.reply_to_id].incident_id)
+    ]
+    increment_each(Note, "reply_count", Counter(counted))
     restricted = {d.incident_id for i, d in replies if i not in public}
     members = _members(restricted)
     admins = set(db.session.scalars(select(User.id).where(User.role == "admin")))
@@ -259,26 +265,36 @@ def _tags(notes, public: set[int]) -> None:
     keys = {t.key for found in tokens.values() for t in found}
     if not keys:
         return
-    first_use: dict[str, tuple] = {}
+    spelled: dict[str, str] = {}
+    first_use: dict[str, tuple] = {}  # as tags.attach_tags: public notes only
     for i, d, _row in notes:
         for token in tokens[i]:
-            first_use.setdefault(token.key, (token.display, i, d.author_id, d.posted_at))
+            if i in public and token.key not in first_use:
+                first_use[token.key] = (i, d.author_id, d.posted_at)
+                spelled[token.key] = token.display
+            spelled.setdefault(token.key, token.display)
     known = {t.key: t for t in db.session.scalars(select(Hashtag).where(Hashtag.key.in_(keys)))}
-    new = [
-        {
-            "key": k,
-            "display": v[0],
-            "first_note_id": v[1],
-            "first_user_id": v[2],
-            "first_used_at": v[3],
-            "use_count": 0,
-            "note_count": 0,
-        }
-        for k, v in first_use.items()
-        if k not in known
-    ]
+    new = []
+    for key, display in spelled.items():
+        if key not in known:
+            note_id, user_id, at = first_use.get(key, (None, None, None))
+            new.append(
+                {
+                    "key": key,
+                    "display": display,
+                    "first_note_id": note_id,
+                    "first_user_id": user_id,
+                    "first_used_at": at,
+                    "use_count": 0,
+                    "note_count": 0,
+                }
+            )
     if new:
         db.session.execute(insert(Hashtag.__table__), new)
+    for key, tag in known.items():
+        if tag.first_note_id is None and key in first_use:
+            tag.first_note_id, tag.first_user_id, tag.first_used_at = first_use[key]
+            tag.display = spelled[key]
     tags = {
         t.key: (t.id, t.canonical_id or t.id)
         for t in db.session.scalars(select(Hashtag).where(Hashtag.key.in_(keys)))
@@ -289,10 +305,11 @@ def _tags(notes, public: set[int]) -> None:
         linked = set()
         for token in tokens[i]:
             hashtag_id, canonical_id = tags[token.key]
-            uses[hashtag_id] += 1
-            spellings[(hashtag_id, token.display)] += 1
-            first_spelled.setdefault((hashtag_id, token.display), d.posted_at)
-            last_used[canonical_id] = max(last_used.get(canonical_id, d.posted_at), d.posted_at)
+            if i in public:
+                uses[hashtag_id] += 1
+                spellings[(hashtag_id, token.display)] += 1
+                first_spelled.setdefault((hashtag_id, token.display), d.posted_at)
+                last_used[canonical_id] = max(last_used.get(canonical_id, d.posted_at), d.posted_at)
             if canonical_id in linked:
                 continue
             linked.add(canonical_id)

@@ -95,7 +95,7 @@ def import_incidents_command(path: Path) -> None:
     """Import incidents from JSON Lines (DESIGN section 6)."""
     from app import exchange
 
-    click.echo(str(exchange.import_incidents(path)))
+    _report(exchange.import_incidents, path)
 
 
 @import_group.command("notes")
@@ -166,6 +166,8 @@ def _report(run_import, source: Path) -> None:
     """Run an import with a progress bar; print its summary, or fail with one line."""
     try:
         summary = run_import(source, progress=_progress)
+    except UnicodeDecodeError:
+        raise  # said alike for every command (_OneLineErrors)
     except (ValueError, Refused) as error:
         _fail(str(getattr(error, "message", error)))
     click.echo(str(summary))
@@ -183,7 +185,39 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(search_group)
 
 
+class _OneLineErrors(FlaskGroup):
+    """Any failure of a command ends as one line on standard error and exit status 1
+    (DESIGN section 6): a refusal says why, a file problem names the file."""
+
+    def invoke(self, ctx: click.Context):
+        from app.search.index import Unavailable
+
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:  # a wrong argument: said in one line, status 2
+            click.echo(
+                f"i2i: {error.format_message()} (see `i2i {ctx.invoked_subcommand} --help`)",
+                err=True,
+            )
+            sys.exit(2)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Refused as error:
+            _fail(error.message)
+        except OSError as error:
+            where = f"{error.filename}: " if error.filename else ""
+            _fail(f"{where}{error.strerror or error}")
+        except UnicodeDecodeError as error:
+            _fail(f"the file is not UTF-8 text (byte {error.start}: {error.reason})")
+        except Unavailable as error:
+            _fail(f"{error}; run `i2i search rebuild`")
+        except Exception as error:  # noqa: BLE001 — still one line, named by its kind
+            _fail(f"{type(error).__name__}: {' '.join(str(error).split())[:300]}")
+
+
 def main() -> None:
     from app import create_app
 
-    FlaskGroup(create_app=create_app, add_version_option=False, load_dotenv=False)(prog_name="i2i")
+    _OneLineErrors(create_app=create_app, add_version_option=False, load_dotenv=False)(
+        prog_name="i2i"
+    )

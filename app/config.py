@@ -7,7 +7,9 @@ REDIS_URL are fixed by DESIGN section 7; the other I2I_* names are ours.
 from __future__ import annotations
 
 import os
+import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +65,87 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "I2I_POLL_SECONDS": int(os.environ.get("I2I_POLL_SECONDS", "15")),
         "I2I_SEARCH_CACHE_MB": int(os.environ.get("I2I_SEARCH_CACHE_MB", "256")),
         "I2I_INCIDENT_PATTERN": os.environ.get("I2I_INCIDENT_PATTERN", r"INC\d{7}"),
+        "I2I_PRIORITY_MATRIX": priority_matrix(os.environ.get("I2I_PRIORITY_MATRIX")),
+        "I2I_SLA_TARGETS": sla_targets(os.environ.get("I2I_SLA_TARGETS")),
+        "I2I_ALERT_SEVERITY_IMPACT": severity_impact(os.environ.get("I2I_ALERT_SEVERITY_IMPACT")),
+        "I2I_ALERT_SERVICE_LABELS": _names(
+            os.environ.get("I2I_ALERT_SERVICE_LABELS", "service, job"), "I2I_ALERT_SERVICE_LABELS"
+        ),
     }
     settings.update(overrides)
     return settings
+
+
+# Priority from impact × urgency, as ServiceNow ships it (rows: impact 1–3, columns: urgency).
+DEFAULT_PRIORITY_MATRIX = ((1, 2, 3), (2, 3, 4), (3, 4, 5))
+# Respond-by and resolve-by per priority.
+DEFAULT_SLA_TARGETS = {
+    1: (timedelta(minutes=15), timedelta(hours=4)),
+    2: (timedelta(hours=1), timedelta(hours=8)),
+    3: (timedelta(hours=4), timedelta(hours=24)),
+    4: (timedelta(hours=8), timedelta(hours=72)),
+    5: (timedelta(hours=24), timedelta(hours=120)),
+}
+DEFAULT_SEVERITY_IMPACT = {"critical": 1, "error": 1, "warning": 2, "info": 3}
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def priority_matrix(text: str | None) -> tuple[tuple[int, ...], ...]:
+    """`I2I_PRIORITY_MATRIX`: three rows (impact 1–3) of three priorities (urgency 1–3),
+    rows separated by "/", e.g. the default "1 2 3 / 2 3 4 / 3 4 5"."""
+    if not text or not text.strip():
+        return DEFAULT_PRIORITY_MATRIX
+    rows = [row.replace(",", " ").split() for row in text.split("/")]
+    if len(rows) != 3 or any(len(row) != 3 for row in rows):
+        raise ConfigError(
+            "I2I_PRIORITY_MATRIX needs three rows of three priorities, "
+            'rows separated by "/" (e.g. "1 2 3 / 2 3 4 / 3 4 5")'
+        )
+    if any(value not in {"1", "2", "3", "4", "5"} for row in rows for value in row):
+        raise ConfigError("I2I_PRIORITY_MATRIX holds priorities 1 to 5 only")
+    return tuple(tuple(int(value) for value in row) for row in rows)
+
+
+def sla_targets(text: str | None) -> dict[int, tuple[timedelta, timedelta]]:
+    """`I2I_SLA_TARGETS`: respond-by/resolve-by per priority, e.g. "P1=15m/4h, P2=1h/8h";
+    units m, h, d; priorities not named keep their defaults."""
+    targets = dict(DEFAULT_SLA_TARGETS)
+    for item in (text or "").replace(",", " ").split():
+        found = re.fullmatch(r"P?([1-5])=(\d+)([mhd])/(\d+)([mhd])", item, re.IGNORECASE)
+        if found is None:
+            raise ConfigError(
+                f"I2I_SLA_TARGETS: {item!r} is not like P1=15m/4h (respond-by/resolve-by)"
+            )
+        priority, respond, respond_unit, resolve, resolve_unit = found.groups()
+        respond_by = timedelta(**{_UNITS[respond_unit.lower()]: int(respond)})
+        resolve_by = timedelta(**{_UNITS[resolve_unit.lower()]: int(resolve)})
+        if not timedelta(0) < respond_by <= resolve_by:
+            raise ConfigError(f"I2I_SLA_TARGETS: {item!r} must respond before it resolves")
+        targets[int(priority)] = (respond_by, resolve_by)
+    return targets
+
+
+def severity_impact(text: str | None) -> dict[str, int]:
+    """`I2I_ALERT_SEVERITY_IMPACT`: an alert's `severity` label → the incident's impact,
+    e.g. "critical=1, warning=2, info=3" (the default also maps error to 1)."""
+    if not text or not text.strip():
+        return dict(DEFAULT_SEVERITY_IMPACT)
+    mapping = {}
+    for item in text.replace(",", " ").split():
+        name, _, impact = item.partition("=")
+        if not name or impact not in {"1", "2", "3"}:
+            raise ConfigError(
+                f"I2I_ALERT_SEVERITY_IMPACT: {item!r} is not like critical=1 (impact 1 to 3)"
+            )
+        mapping[name.lower()] = int(impact)
+    return mapping
+
+
+def _names(text: str, setting: str) -> tuple[str, ...]:
+    names = tuple(name for name in text.replace(",", " ").split())
+    if not names:
+        raise ConfigError(f"{setting} names at least one label")
+    return names
 
 
 def _database_url(instance_dir: Path) -> str:

@@ -150,12 +150,14 @@ def _checked(record) -> dict:
     return record
 
 
-def import_incidents(path: Path) -> Summary:
+def import_incidents(path: Path, progress: Progress | None = None) -> Summary:
     """Import incidents from JSON Lines; running it twice changes nothing."""
     summary = Summary()
     parents: list[tuple[str, str]] = []
-    with write_transaction():
-        for line_number, line in _lines(path):
+    total = sum(1 for _ in _lines(path))
+    wrap = progress or (lambda items, length, label: NoProgress(items))
+    with write_transaction(), wrap(_lines(path), total, "Importing incidents") as lines:
+        for line_number, line in lines:
             try:
                 record = _checked(json.loads(line))
                 with db.session.begin_nested():

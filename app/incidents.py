@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app.config import DEFAULT_PRIORITY_MATRIX, DEFAULT_SLA_TARGETS
 from app.database import write_transaction
 from app.errors import Forbidden, NotFound, Refused
 from app.extensions import db
@@ -31,8 +32,6 @@ from app.search import outbox
 from app.text import is_valid_tag_name
 from app.visibility import visible_incidents_clause
 
-# Priority from impact × urgency, as ServiceNow ships it (rows: impact 1–3, columns: urgency).
-DEFAULT_PRIORITY_MATRIX = ((1, 2, 3), (2, 3, 4), (3, 4, 5))
 OPEN = ("new", "in_progress", "on_hold")
 # Legal status moves (DESIGN §4): new → in_progress ↔ on_hold → resolved → closed;
 # resolved may reopen; any open status may be cancelled.
@@ -53,22 +52,28 @@ RESOLUTION_CODES = (
     "Not Solved (Too Costly)",
     "Closed/Resolved by Caller",
 )
-# Respond-by and resolve-by per priority (configurable through I2I_SLA_TARGETS).
-DEFAULT_SLA = {
-    1: (timedelta(minutes=15), timedelta(hours=4)),
-    2: (timedelta(hours=1), timedelta(hours=8)),
-    3: (timedelta(hours=4), timedelta(hours=24)),
-    4: (timedelta(hours=8), timedelta(hours=72)),
-    5: (timedelta(hours=24), timedelta(hours=120)),
-}
 NUMBER_PREFIX, NUMBER_DIGITS = "INC", 7
 
 
-def priority_for(impact: int, urgency: int, matrix=DEFAULT_PRIORITY_MATRIX) -> int:
-    """P1 (highest) to P5 from impact and urgency, each 1 (high) to 3 (low)."""
+def priority_for(impact: int, urgency: int, matrix=None) -> int:
+    """P1 (highest) to P5 from impact and urgency, each 1 (high) to 3 (low), by `matrix`
+    or the app's `I2I_PRIORITY_MATRIX`."""
     check_scale("Impact", impact)
     check_scale("Urgency", urgency)
+    matrix = matrix or _setting("I2I_PRIORITY_MATRIX", DEFAULT_PRIORITY_MATRIX)
     return matrix[impact - 1][urgency - 1]
+
+
+def sla_targets() -> dict[int, tuple[timedelta, timedelta]]:
+    """Respond-by and resolve-by per priority (`I2I_SLA_TARGETS`)."""
+    return _setting("I2I_SLA_TARGETS", DEFAULT_SLA_TARGETS)
+
+
+def _setting(name: str, default):
+    """A setting of the running app; plain-data callers (the simulator) get the default."""
+    from flask import current_app, has_app_context
+
+    return current_app.config.get(name, default) if has_app_context() else default
 
 
 def check_scale(name: str, value: int) -> int:
@@ -554,10 +559,10 @@ class SlaClock:
         return self.resolve_left < timedelta(0)
 
 
-def sla(incident: Incident, now: datetime | None = None, targets=DEFAULT_SLA) -> SlaClock:
+def sla(incident: Incident, now: datetime | None = None, targets=None) -> SlaClock:
     """The SLA clocks: they start at registration and stop at acknowledgement/resolution."""
     now = now or utcnow()
-    respond, resolve = targets[incident.priority]
+    respond, resolve = (targets or sla_targets())[incident.priority]
     start = incident.registered_at
     responded_at = incident.acknowledged_at
     resolved_at = incident.resolved_at or (
@@ -657,7 +662,7 @@ def at_risk(incident: Incident, now: datetime | None = None, share: float = 0.25
     if incident.status not in OPEN:
         return False
     clock = sla(incident, now)
-    target = DEFAULT_SLA[incident.priority][1]
+    target = sla_targets()[incident.priority][1]
     return clock.resolve_left < target * share
 
 
@@ -668,7 +673,7 @@ def warn_sla(now: datetime | None = None, share: float = 0.25) -> int:
     from app import notifications
 
     now = now or utcnow()
-    longest = max(resolve for _, resolve in DEFAULT_SLA.values())
+    longest = max(resolve for _, resolve in sla_targets().values())
     recent = select(Incident).where(
         Incident.status.in_(OPEN), Incident.registered_at >= now - longest * (1 + share)
     )
@@ -684,7 +689,7 @@ def warn_sla(now: datetime | None = None, share: float = 0.25) -> int:
 def _closing_clocks(incident: Incident, now: datetime, share: float) -> list[str]:
     """Which clocks ("sla_respond", "sla_resolve") are running and nearly out of time."""
     clock = sla(incident, now)
-    respond, resolve = DEFAULT_SLA[incident.priority]
+    respond, resolve = sla_targets()[incident.priority]
     closing = []
     if not clock.responded and -respond * share < clock.respond_left < respond * share:
         closing.append("sla_respond")

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import Incident, IncidentRef, Mention, Note, NoteVersion, User, utcnow
 from app.search import outbox
 from app.text import DEFAULT_INCIDENT_PATTERN, extract_incident_refs, extract_mentions
-from app.visibility import can_see_note, is_public
+from app.visibility import can_see_note, counts_as_reply, is_public
 
 MAX_LENGTH = 500
 # A note may say it happened a little in the future only because clocks drift.
@@ -101,7 +101,8 @@ def post_note(
         if actions:  # in the same transaction: a refused action posts nothing
             quick_actions.apply(author, incident, actions, text)
         if reply_to is not None:
-            increment(Note, reply_to.id, "reply_count")
+            if counts_as_reply(is_public(note), note.incident_id, reply_to.incident_id):
+                increment(Note, reply_to.id, "reply_count")
             if can_see_note(reply_to.author, note):
                 notifications.notify(reply_to.author, "reply", note, author)
     return note

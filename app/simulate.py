@@ -27,7 +27,7 @@ import random
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from app.incidents import DEFAULT_SLA, priority_for
+from app.incidents import priority_for, sla_targets
 
 FIRST_NAMES = [
     "Amara",
@@ -301,7 +301,7 @@ class _Builder:
         slow = overrides.pop("slow", 1.0)
         team = overrides.pop("team", None) or self._crew_for(profile.team)
         priority = priority_for(impact, urgency)
-        respond, resolve = DEFAULT_SLA[priority]
+        respond, resolve = sla_targets()[priority]
         acknowledged = at + respond * self.rng.uniform(0.1, 1.3)
         resolved = at + resolve * slow * math.exp(self.rng.gauss(-0.7, 0.6))
         status, closed = "in_progress", None

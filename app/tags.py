@@ -41,29 +41,47 @@ def canonical(tag: Hashtag) -> Hashtag:
     return tag.canonical or tag
 
 
+def get_visible_tag(name: str, viewer: User) -> Hashtag:
+    """The tag, unless only restricted notes the viewer may not see have used it: then it
+    does not exist for them (a tag page answering at all would tell them it does)."""
+    tag = get_tag(name)
+    target = canonical(tag)
+    if target.note_count > 0 or target.first_note_id or target.description:
+        return tag
+    seen = (
+        select(Note.id)
+        .join(NoteTag, NoteTag.note_id == Note.id)
+        .where(NoteTag.tag_id == target.id, visible_notes_clause(viewer))
+        .limit(1)
+    )
+    if db.session.scalar(seen, viewer_params(viewer)) is None:
+        raise NotFound(f"No note has used #{name} yet.")
+    return tag
+
+
 def attach_tags(note: Note, tokens: list[TagToken] | None = None) -> list[Hashtag]:
-    """Link `note` to its canonical tags (created on first use); count spellings and people."""
+    """Link `note` to its canonical tags (created on first use); count spellings and people.
+
+    What a tag page shows of a tag's use (its first use, spellings, counts, last use) is
+    kept from notes everyone may see only: a restricted incident's notes are linked to
+    their tags (members find them in feeds) but leave no trace in those facts."""
     tokens = unique_hashtags(note.text) if tokens is None else tokens
-    public = is_public(note)  # restricted incidents' notes stay out of public counts
+    public = is_public(note)
     linked: dict[int, Hashtag] = {}
     for token in tokens:
         tag = db.session.scalar(select(Hashtag).where(Hashtag.key == token.key))
         if tag is None:  # first use; another writer may be creating it at the same moment
-            first = {
-                "key": token.key,
-                "display": token.display,
-                "first_note_id": note.id,
-                "first_user_id": note.author_id,
-                "first_used_at": note.posted_at,
-                "use_count": 0,
-                "note_count": 0,
-            }
-            insert_ignoring_duplicates(Hashtag, [first])
+            new = {"key": token.key, "display": token.display, "use_count": 0, "note_count": 0}
+            insert_ignoring_duplicates(Hashtag, [new])
             tag = db.session.scalar(select(Hashtag).where(Hashtag.key == token.key))
-        _count_spelling(tag, token.display, note.posted_at)
-        increment(Hashtag, tag.id, "use_count")
         target = canonical(tag)
-        target.last_used_at = _latest(target.last_used_at, note.posted_at)
+        if public:
+            if tag.first_note_id is None:  # spelled as its first public use spells it
+                tag.first_note_id, tag.first_user_id = note.id, note.author_id
+                tag.first_used_at, tag.display = note.posted_at, token.display
+            _count_spelling(tag, token.display, note.posted_at)
+            increment(Hashtag, tag.id, "use_count")
+            target.last_used_at = _latest(target.last_used_at, note.posted_at)
         if target.id in linked:  # #pwreset and #password_reset in one note: listed once
             continue
         linked[target.id] = tag

@@ -56,6 +56,12 @@ def can_see_note(viewer: User | None, note: Note) -> bool:
     return incidents.can_see(viewer, db.session.get(Incident, note.incident_id))
 
 
+def counts_as_reply(public: bool, incident_id: int | None, parent_incident_id: int | None) -> bool:
+    """Whether a reply counts in its parent's reply count, which all who see the parent
+    see: a reply that names a restricted incident the public parent is not on does not."""
+    return public or incident_id == parent_incident_id
+
+
 def is_public(note: Note) -> bool:
     """Whether everyone may see the note (what public counts such as tag pages count)."""
     if note.retracted_at is not None:

@@ -118,3 +118,23 @@ def test_bulk_replies_match_posted_replies(make_user, post):
         select(Notification.kind).where(Notification.note_id.in_([single.id, bulk_id]))
     )
     assert sorted(kinds) == ["mention", "mention", "reply", "reply"]
+
+
+def test_bulk_notes_on_a_restricted_incident_leave_no_trace_in_tag_facts(make_user, post):
+    kim, lee = make_user("kim"), make_user("lee")
+    secret = incidents.register(kim, title="Phishing", restricted=True)
+    root = post(kim, "mail advice #phish", posted_at=T0)
+    drafts = [
+        NoteDraft(kim.id, "#PHISH_KIT in the payroll mails", T0, incident_id=secret.id),
+        NoteDraft(kim.id, f"see {secret.number} #phish", T0, reply_to_id=root.id),
+        NoteDraft(lee.id, "#phish_kit is a thing now", T0 + timedelta(hours=1)),
+    ]
+    with write_transaction():
+        secret_id, reply_id, public_id = bulk.post_notes(drafts)
+    db.session.expire_all()
+    kit, phish = tags.get_tag("phish_kit"), tags.get_tag("phish")
+    assert (kit.display, kit.first_note_id, kit.first_user_id) == ("phish_kit", public_id, lee.id)
+    assert (kit.use_count, kit.note_count, phish.use_count, phish.note_count) == (1, 1, 1, 1)
+    assert [s.spelling for s in tags.tag_profile(kit).spellings] == ["phish_kit"]
+    assert db.session.get(Note, reply_id).incident_id == secret.id
+    assert db.session.get(Note, root.id).reply_count == 0  # the reply is not public

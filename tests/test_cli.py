@@ -109,6 +109,38 @@ def test_import_of_a_missing_or_wrong_file_fails_with_one_line(i2i, tmp_path):
     assert result.returncode == 1 and "not a ServiceNow incident export" in result.stderr
 
 
+def test_every_command_fails_with_one_line_and_the_jsonl_round_trip_works(i2i, tmp_path):
+    """Unreadable files, unwritable paths and broken JSON never end in a traceback."""
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes('{"number": "INC0000001", "title": "caf\xe9"}\n'.encode("latin-1"))
+    failures = [
+        (("import", "incidents", str(latin)), "not UTF-8"),
+        (("import", "notes", str(latin)), "not UTF-8"),
+        (("export", "notes", str(tmp_path / "no" / "such" / "dir.jsonl")), "dir.jsonl"),
+        (("export", "incidents", str(tmp_path / "no" / "dir.jsonl")), "dir.jsonl"),
+        (("import", "statuspage", str(tmp_path / "none")), "does not exist"),
+    ]
+    for args, reason in failures:
+        result = i2i(*args)
+        assert result.returncode != 0, args
+        assert "Traceback" not in result.stderr and reason in result.stderr, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    good = tmp_path / "incidents.jsonl"
+    good.write_text(
+        '{"number": "INC0000007", "title": "Mail queue stuck", "impact": 2, "urgency": 2, '
+        '"registered_at": "2026-03-02T09:00:00Z"}\n'
+        "not json\n"
+    )
+    imported = i2i("import", "incidents", str(good))
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.startswith("created 1,") and "line 2: bad lines" in imported.stdout
+    assert "Importing incidents" in imported.stderr  # the progress bar
+    assert i2i("import", "incidents", str(good)).stdout.startswith("created 0, updated 0")
+    out = tmp_path / "out.jsonl"
+    assert i2i("export", "incidents", str(out)).returncode == 0
+    assert '"number": "INC0000007"' in out.read_text()
+
+
 def test_search_verify_rebuild_and_verify_again(i2i):
     assert i2i("demo", "--notes", "40", "--seed", "5", "--days", "3").returncode == 0
     missing = i2i("search", "verify")

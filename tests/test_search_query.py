@@ -127,6 +127,8 @@ def test_chips_name_each_filter_and_how_to_remove_it():
         ("priority:high", "P1 to P5"),
         ("since:yesterday", "date like 2026-01-31"),
         ("until:2026-02-30", "date like 2026-01-31"),
+        ("since:0001-01-01T00:00+01:00", "date like 2026-01-31"),  # before year 1 in UTC
+        ("until:9999-12-31T23:00-01:00", "date like 2026-01-31"),  # after year 9999
         ("since:2026-02-01 until:2026-01-01", "later than until"),
         ("incident:", "needs a value"),
         ("-vpn", "as well as what to leave out"),

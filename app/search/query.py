@@ -201,10 +201,10 @@ def _moment(name: str, value: str) -> datetime:
             start = datetime.combine(day, time.min)
             return start if name == "since" else start + timedelta(days=1, microseconds=-1)
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # not a date, or one past the calendar's ends
         raise Refused(f"{name}: takes a date like 2026-01-31.") from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 

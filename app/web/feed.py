@@ -124,7 +124,7 @@ def complete_tags():
                 "value": t.display,
                 "key": t.key,
                 "label": f"#{t.display}",
-                "hint": f"{t.use_count} notes",
+                "hint": f"{t.note_count} note{'' if t.note_count == 1 else 's'}",
             }
             for t in found
         ]

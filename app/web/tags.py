@@ -16,7 +16,7 @@ bp = Blueprint("tags", __name__, url_prefix="/tags")
 @bp.get("/<name>")
 @login_required
 def show(name: str):
-    tag = tags.get_tag(name)
+    tag = tags.get_visible_tag(name, current_user)
     target = tags.canonical(tag)
     if target.id != tag.id:  # an alias: its notes are listed under the canonical tag
         return redirect(url_for("tags.show", name=target.key, alias=tag.key, **_feed_args()))
@@ -42,7 +42,7 @@ def _feed_args() -> dict[str, str]:
 @bp.post("/<name>/follow")
 @login_required
 def follow(name: str):
-    tag = tags.canonical(tags.get_tag(name))
+    tag = tags.canonical(tags.get_visible_tag(name, current_user))
     follows.set_following(current_user, "tag", tag.id, request.form.get("action") != "unfollow")
     return redirect(url_for("tags.show", name=tag.key))
 
@@ -60,6 +60,6 @@ def alias(name: str):
 @login_required
 def describe(name: str):
     form = require_valid(DescriptionForm(), "A tag description is at most 1,000 characters.")
-    tag = tags.get_tag(name)
+    tag = tags.get_visible_tag(name, current_user)
     tags.set_description(current_user, tag, form.description.data or "")
     return redirect(url_for("tags.show", name=tags.canonical(tag).key))

@@ -117,3 +117,55 @@ def test_metrics_major_board_and_sla_at_risk(client, sam, make_user):
     page = client.get("/incidents/metrics?by=priority").get_data(as_text=True)
     assert "<td>P1</td><td>1</td>" in page and "<td>P5</td><td>1</td>" in page
     assert client.get("/incidents/metrics?from=soon").status_code == 400
+
+
+def test_a_restricted_incident_leaves_no_trace_in_any_view_an_outsider_opens(
+    client, sam, make_user, other_client, post
+):
+    """Tag page (count, first use, spellings), autocomplete, person and thread pages, the
+    feeds' new-note counts, notifications, the incident views: nothing of the secret."""
+    from datetime import timedelta
+
+    from app.feeds import Cursor
+    from app.models import utcnow
+
+    lee = make_user("lee")
+    other_client.login("lee")
+    start = utcnow() - timedelta(minutes=10)
+    secret = incidents.register(sam, title="Payroll phishing", restricted=True, impact=1)
+    incidents.set_major(sam, secret, True)
+    public = post(sam, "generic advice on mail #Phish", posted_at=start)
+    cursor = str(Cursor.of(public))
+    hidden = post(sam, "creds leaked #PHISHING_kit #phish @lee", incident=secret)
+    reply = post(sam, f"see {secret.number} #phish", reply_to=public)  # joins the secret one
+    assert reply.incident_id == secret.id
+    post(sam, "#phishing_kit now in public advice too")
+
+    tag_page = other_client.get("/tags/phish").get_data(as_text=True)
+    assert "<dd>1</dd>" in tag_page and "#PHISH" not in tag_page
+    kit_page = other_client.get("/tags/phishing_kit").get_data(as_text=True)
+    assert f"/notes/{hidden.id}" not in kit_page and "#PHISHING_kit" not in kit_page
+    suggested = other_client.get("/complete/tags?q=phish").get_json()
+    assert {(t["label"], t["hint"]) for t in suggested} == {
+        ("#Phish", "1 note"),
+        ("#phishing_kit", "1 note"),
+    }
+    post(sam, "#zeroday in the payroll mails", incident=secret)
+    assert other_client.get("/tags/zeroday").status_code == 404
+    assert client.get("/tags/zeroday").status_code == 200
+    for url in ("/all", "/u/sam", f"/notes/{public.id}", "/tags/phish", "/search?q=creds"):
+        page = other_client.get(url).get_data(as_text=True)
+        assert "creds leaked" not in page and secret.number not in page, url
+    thread = other_client.get(f"/notes/{public.id}").get_data(as_text=True)
+    assert "Reply · 1" not in thread and "1 reply" not in thread
+    assert other_client.get(f"/notes/{hidden.id}").status_code == 404
+    assert other_client.get(f"/notes/{reply.id}").status_code == 404
+    newer = other_client.get(f"/all?poll=1&after={cursor}").get_data(as_text=True)
+    assert "new note" in newer and "2 new notes" not in newer  # only the public one after
+    assert other_client.get("/notifications").get_data(as_text=True).count("mentioned") == 0
+    for url in ("/incidents", "/incidents/major", "/incidents?status=all&risk=yes"):
+        assert secret.number not in other_client.get(url).get_data(as_text=True), url
+    # a member sees it all
+    assert "creds leaked" in client.get("/tags/phish").get_data(as_text=True)
+    db.session.refresh(lee)
+    assert lee.unread_count == 0

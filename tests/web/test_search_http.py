@@ -44,6 +44,10 @@ def test_a_malformed_query_gets_a_message_not_an_error(client, sam):
     response = client.get("/search?q=%22unclosed")
     assert response.status_code == 200
     assert 'role="alert">A quotation mark is not closed.' in response.get_data(as_text=True)
+    for q in ("since:0001-01-01T00:00%2B01:00", "until:9999-12-31T23:00-01:00", "priority:P9"):
+        for htmx in (False, True):  # the page, and the results as the box asks for them
+            response = client.get(f"/search?q={q}", htmx=htmx)
+            assert response.status_code == 200 and 'role="alert"' in response.get_data(as_text=True)
 
 
 def test_restricted_notes_stay_hidden_from_outsiders(client, sam, make_user, post):
