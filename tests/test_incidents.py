@@ -39,6 +39,40 @@ def test_out_of_scale_impact_or_urgency_is_refused(impact, urgency):
         incidents.priority_for(impact, urgency)
 
 
+def test_the_priority_matrix_and_sla_targets_are_configurable(monkeypatch, tmp_path):
+    from app.config import ConfigError, load_settings, priority_matrix, sla_targets
+
+    monkeypatch.setenv("I2I_PRIORITY_MATRIX", "1,1,2 / 2 3 4 / 3 4 5")
+    monkeypatch.setenv("I2I_SLA_TARGETS", "P1=30m/2h p5=2d/10d")
+    monkeypatch.setenv("I2I_ALERT_SEVERITY_IMPACT", "disaster=1 average=2")
+    settings = load_settings({"I2I_INSTANCE_DIR": str(tmp_path)})
+    assert settings["I2I_PRIORITY_MATRIX"][0] == (1, 1, 2)
+    assert settings["I2I_SLA_TARGETS"][1] == (timedelta(minutes=30), timedelta(hours=2))
+    assert settings["I2I_SLA_TARGETS"][5] == (timedelta(days=2), timedelta(days=10))
+    assert settings["I2I_SLA_TARGETS"][3] == (timedelta(hours=4), timedelta(hours=24))  # kept
+    assert settings["I2I_ALERT_SEVERITY_IMPACT"] == {"disaster": 1, "average": 2}
+    for bad in ("1 2 3 / 2 3 4", "1 2 3 / 2 3 4 / 3 4 9", "a b c / 1 2 3 / 1 2 3"):
+        with pytest.raises(ConfigError, match="I2I_PRIORITY_MATRIX"):
+            priority_matrix(bad)
+    for bad in ("P1=15m", "P6=1h/2h", "P1=4h/1h", "P2=1w/2w"):
+        with pytest.raises(ConfigError, match="I2I_SLA_TARGETS"):
+            sla_targets(bad)
+
+
+def test_registration_and_clocks_follow_the_configured_matrix_and_targets(
+    ctx, make_user, monkeypatch
+):
+    monkeypatch.setitem(ctx.config, "I2I_PRIORITY_MATRIX", ((3, 3, 3), (3, 4, 5), (5, 5, 5)))
+    targets = dict(ctx.config["I2I_SLA_TARGETS"]) | {3: (timedelta(minutes=5), timedelta(hours=1))}
+    monkeypatch.setitem(ctx.config, "I2I_SLA_TARGETS", targets)
+    incident = register(make_user("sam"), title="Badge readers", impact=1, urgency=1)
+    assert incident.priority == 3
+    clock = incidents.sla(incident, now=incident.registered_at + timedelta(minutes=6))
+    assert clock.respond_by == incident.registered_at + timedelta(minutes=5)
+    assert clock.respond_left == timedelta(minutes=-1) and clock.resolve_left > timedelta(0)
+    assert incidents.at_risk(incident, incident.registered_at + timedelta(minutes=50))
+
+
 @pytest.fixture
 def sam(make_user):
     return make_user("sam")

@@ -94,6 +94,32 @@ def test_firing_group_registers_one_incident_mapped_from_labels(hook):
     assert "Alert firing: EPRLatencyHigh" in db.session.scalar(select(Note.text))
 
 
+def _group(key: str, **labels) -> dict:
+    body = copy.deepcopy(FIRING)
+    body["groupKey"], body["commonLabels"] = key, labels
+    body["alerts"][0]["labels"] = labels
+    body["alerts"][0]["fingerprint"] = key
+    return body
+
+
+def test_severity_and_service_labels_map_as_configured(hook, app, monkeypatch):
+    cases = [
+        (_group("w", severity="warning", job="mail", service="Mail"), "Mail", 2),
+        (_group("i", severity="info", job="ldap"), "ldap", 3),
+        (_group("u", severity="page-me", job="dns"), "dns", 2),  # unknown severity
+        (_group("n", severity="critical"), None, 1),  # no label names a service
+    ]
+    for body, service, impact in cases:
+        number = hook(body).get_json()["incident"]
+        incident = db.session.scalar(select(Incident).where(Incident.number == number))
+        assert (incident.service, incident.impact) == (service, impact), body["groupKey"]
+    monkeypatch.setitem(app.config, "I2I_ALERT_SEVERITY_IMPACT", {"page-me": 1, "warning": 3})
+    monkeypatch.setitem(app.config, "I2I_ALERT_SERVICE_LABELS", ("team", "job"))
+    number = hook(_group("c", severity="page-me", team="Payments", job="pay-api")).get_json()
+    incident = db.session.scalar(select(Incident).where(Incident.number == number["incident"]))
+    assert (incident.service, incident.impact, incident.priority) == ("Payments", 1, 2)
+
+
 def test_repeats_are_deduplicated_and_new_alerts_get_a_note(hook):
     hook(FIRING)
     hook(FIRING)
