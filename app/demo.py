@@ -22,7 +22,7 @@ from app.database import write_transaction
 from app.extensions import db
 from app.importers import NoProgress
 from app.models import Incident, IncidentMember, Note, User, utcnow
-from app.simulate import IncidentSpec, PersonSpec, World, simulate
+from app.simulate import IncidentSpec, PersonSpec, World, simulate, week_start
 
 DEMO_PASSWORD = "incident-to-insight"  # noqa: S105 - the demo is public by design
 PEOPLE = [
@@ -51,7 +51,8 @@ def build_demo(
 ) -> str:
     if accounts.find_user(PEOPLE[0].username) is not None:
         return "The demo organisation is already built; nothing to do."
-    world = simulate(notes=notes, seed=seed, days=days, end=end or utcnow(), named=PEOPLE)
+    end = end or week_start(utcnow())
+    world = simulate(notes=notes, seed=seed, days=days, end=end, named=PEOPLE)
     for person in PEOPLE:
         accounts.create_user(
             person.username,

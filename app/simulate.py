@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from app.incidents import priority_for, sla_targets
 
@@ -227,6 +227,14 @@ def simulate(*, notes: int, seed: int, days: int, end: datetime, named: list[Per
     """Generate the organisation (plain data; nothing is stored here). `notes` is a target:
     the planted patterns need about 120 notes of their own, so a smaller target gets those."""
     return _Builder(notes, seed, days, end, named).build()
+
+
+def week_start(moment: datetime) -> datetime:
+    """Monday 00:00 (UTC) of the moment's week: where the demo's period ends, so that one
+    seed builds the same organisation all week, and a week later the same one a week later
+    (hours and weekdays keep their rhythm only under whole-week shifts)."""
+    day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=day.weekday())
 
 
 def _busy(moment: datetime) -> float:

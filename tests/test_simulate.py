@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app import demo, tags
 from app.extensions import db
 from app.models import Incident, IncidentMember, Note
-from app.simulate import simulate
+from app.simulate import simulate, week_start
 from app.text import unique_hashtags
 
 END = datetime(2026, 6, 30, 18, 0, tzinfo=UTC)
@@ -35,6 +35,19 @@ def test_the_same_seed_gives_the_same_organisation(world):
     assert keyed(again) == keyed(world) and again.truth == world.truth
     other = simulate(notes=4000, seed=12, days=42, end=END, named=demo.PEOPLE)
     assert keyed(other) != keyed(world)
+
+
+def test_a_week_later_the_same_seed_builds_the_same_organisation_a_week_later():
+    monday = week_start(END)
+    assert (monday.weekday(), monday.hour, monday.minute) == (0, 0, 0) and monday <= END
+    assert week_start(monday + timedelta(days=6, hours=23)) == monday
+    now = simulate(notes=800, seed=4, days=14, end=monday, named=demo.PEOPLE)
+    later = simulate(notes=800, seed=4, days=14, end=monday + timedelta(weeks=1), named=demo.PEOPLE)
+    week = timedelta(weeks=1)
+    assert [(a, t + week, x, i, r) for a, t, x, i, r in keyed(now)] == keyed(later)
+    assert [(i.number, i.registered_at + week) for i in now.incidents] == [
+        (i.number, i.registered_at) for i in later.incidents
+    ]
 
 
 def test_notes_fit_the_period_replies_follow_their_parents_and_rhythms_show(world):
