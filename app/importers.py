@@ -9,7 +9,7 @@ import io
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from html import unescape
 from pathlib import Path
 
@@ -264,8 +264,10 @@ def store_incidents(records: list[dict]) -> None:
 # Statuspage impact → (impact, urgency): critical P1, major P2, minor P3, none P5.
 STATUSPAGE_IMPACT = {"critical": (1, 1), "major": (1, 2), "minor": (2, 2), "none": (3, 3)}
 STATUSPAGE_ACCOUNT = "statuspage"
+# A pre-2019 update's list item: "<li><strong>2018-06-01 14:05</strong> - text</li>", or
+# with the time only ("<strong>15:14</strong>"), on the day of the update's display time.
 LEGACY_ITEM = regex.compile(
-    r"<li>\s*<strong>\s*(\d{4}-\d\d-\d\d \d\d:\d\d(?::\d\d)?)\s*</strong>\s*-?\s*(.*?)</li>",
+    r"<li>\s*<strong>\s*(\d{4}-\d\d-\d\d )?(\d\d?:\d\d(?::\d\d)?)\s*</strong>\s*-?\s*(.*?)</li>",
     regex.S,
 )
 TAGS_HTML = regex.compile(r"<[^>]+>")
@@ -295,16 +297,26 @@ def _plain(html: str) -> str:
 def _messages(update: dict) -> list[tuple[datetime, str]]:
     """(time, text) of an update; a pre-2019 HTML update holds several timestamped ones."""
     body = update.get("body") or ""
-    items = LEGACY_ITEM.findall(body)
-    if items:
-        return [
-            (datetime.fromisoformat(at).replace(tzinfo=UTC), _plain(text))
-            for at, text in items
-            if _plain(text)
-        ]
     when = _iso(update.get("display_at") or update.get("created_at"))
-    text = _plain(body)
-    return [(when, text)] if text and when else []
+    items = LEGACY_ITEM.findall(body)
+    if not items:
+        text = _plain(body)
+        return [(when, text)] if text and when else []
+    messages: list[tuple[datetime, str]] = []
+    day = when.astimezone(UTC).date() if when else None
+    for on, clock, html in items:
+        if on:
+            at = datetime.fromisoformat(on + clock.zfill(5)).replace(tzinfo=UTC)
+        elif day is None:
+            continue
+        else:  # the time only: the update's day, the next one once the clock wraps
+            at = datetime.combine(day, time.fromisoformat(clock.zfill(5)), UTC)
+            if messages and at < messages[-1][0]:
+                day += timedelta(days=1)
+                at += timedelta(days=1)
+        if _plain(html):
+            messages.append((at, _plain(html)))
+    return messages
 
 
 def _chunks(text: str, size: int) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,28 @@ def test_statuspage_updates_become_notes_at_their_time(ctx, statuspage_slice):
         "2011-07-28T05:43:00+00:00",
     ]
     assert all(t.endswith("#GitOperations") for t, _ in texts)
+
+
+def test_legacy_updates_with_the_time_only_are_split_on_their_day():
+    """1bvl46bpr0bl (2018-12-06) stamps its messages "15:14"; a made-up one wraps midnight."""
+    real = json.loads((GITHUB / "incidents" / "1bvl46bpr0bl.json").read_text())
+    (update,) = real["incident"]["incident_updates"]
+    messages = importers._messages(update)
+    assert [(at.isoformat(), text[:24]) for at, text in messages] == [
+        ("2018-12-06T15:14:00+00:00", "We're investigating elev"),
+        ("2018-12-06T16:02:00+00:00", "We are continuing our in"),
+        ("2018-12-06T17:02:00+00:00", "A fix has been deployed "),
+        ("2018-12-06T17:09:00+00:00", "Everything operating nor"),
+    ]
+    late = {
+        "display_at": "2018-03-01T23:40:00Z",
+        "body": "<ul><li><strong>23:40</strong> - Slow.</li>"
+        "<li><strong>0:15</strong> - Fine.</li></ul>",
+    }
+    assert [at.isoformat() for at, _ in importers._messages(late)] == [
+        "2018-03-01T23:40:00+00:00",
+        "2018-03-02T00:15:00+00:00",
+    ]
 
 
 def test_statuspage_import_is_idempotent(ctx, statuspage_slice):
