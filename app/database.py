@@ -77,6 +77,19 @@ def write_transaction() -> Iterator[None]:
 
 
 @contextmanager
+def trial_transaction() -> Iterator[None]:
+    """Run the block as a write transaction, then roll it back whatever happened: what
+    the writes would do, refusals included, without their happening (previews)."""
+    db.session.commit()
+    token = _writing.set(True)  # the domain functions' own transactions join this one
+    try:
+        yield
+    finally:
+        db.session.rollback()
+        _writing.reset(token)
+
+
+@contextmanager
 def bulk_write_transaction() -> Iterator[None]:
     """`write_transaction` for one of many large batches (imports). On SQLite the WAL is
     checkpointed every 100 MB instead of every 4 MB during such batches (see `_on_begin`):

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import regex
 
 from app import accounts, incidents
+from app.database import trial_transaction
 from app.errors import Refused
+from app.extensions import db
 from app.models import Incident, User
 
 COMMAND = regex.compile(r"^/([a-z_]+)(?:[ \t]+(.*?))?[ \t]*$", regex.MULTILINE)
@@ -44,9 +46,15 @@ def prose(text: str) -> str:
     return COMMAND.sub(lambda m: "" if m.group(1) in COMMANDS else m.group(0), text).strip()
 
 
-def describe(actions: list[QuickAction], incident: Incident) -> list[str]:
-    """What posting will do, in words, for the composer's preview (raises if it cannot)."""
-    return [_plan(action, incident)[0] for action in actions]
+def describe(actor: User, incident: Incident, actions: list[QuickAction], text: str) -> list[str]:
+    """What posting `text` will do, in words, for the composer's preview. The actions are
+    tried in a transaction that is rolled back, so a preview refuses exactly what posting
+    would refuse (permissions, ITIL moves, a missing resolution note, an unknown parent)."""
+    words = [_plan(action, incident)[0] for action in actions]
+    with trial_transaction():
+        apply(actor, incident, actions, text)
+    db.session.expire_all()
+    return words
 
 
 def _plan(action: QuickAction, incident: Incident):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from app import incidents, quick_actions
+from app import accounts, incidents, quick_actions
 from app.errors import Forbidden, Refused
 from app.extensions import db
 from app.models import Note
@@ -75,12 +75,48 @@ def test_resolving_needs_words_saying_what_fixed_it(sam, post):
         post(sam, "/status resolved", incident=incident)
 
 
-def test_preview_describes_what_will_happen(sam):
+def test_preview_describes_what_will_happen_and_changes_nothing(sam):
     incident = incidents.register(sam, title="SSO loop")
-    lines = quick_actions.describe(quick_actions.parse("/priority 2 1\n/major"), incident)
+    before = len(incidents.events(incident))
+    text = "/priority 2 1\n/major"
+    lines = quick_actions.describe(sam, incident, quick_actions.parse(text), text)
     assert lines == ["Set impact 2, urgency 1: P2", f"Declare {incident.number} a major incident"]
+    assert (incident.priority, incident.major) == (incidents.priority_for(3, 3), False)
+    assert len(incidents.events(incident)) == before
     with pytest.raises(Refused, match="impact and urgency"):
-        quick_actions.describe(quick_actions.parse("/priority high"), incident)
+        quick_actions.describe(sam, incident, quick_actions.parse("/priority high"), "")
+
+
+@pytest.mark.parametrize(
+    "who,text,refusal",
+    [
+        ("sam", "/status resolved", "Resolution notes"),  # nothing says what fixed it
+        ("sam", "/assign @dina", "cannot own incidents"),
+        ("dina", "/major", "managers"),
+        ("sam", "/link INC0999999", "no incident INC0999999"),
+        ("sam", "/workaround", "needs the workaround"),
+    ],
+)
+def test_preview_refuses_what_posting_would_refuse(sam, make_user, post, who, text, refusal):
+    make_user("dina", role="designer")
+    incident = incidents.register(sam, title="Kiosk frozen")
+    before = len(incidents.events(incident))
+    actor = sam if who == "sam" else accounts.get_user(who)
+    with pytest.raises(Refused, match=refusal):
+        quick_actions.describe(actor, incident, quick_actions.parse(text), text)
+    with pytest.raises(Refused, match=refusal):
+        post(actor, text, incident=incident)
+    assert notes_count() == 0 and len(incidents.events(incident)) == before
+
+
+def test_link_and_major_apply_and_show_as_events(sam, post):
+    parent = incidents.register(sam, title="Wi-Fi down on floor 3")
+    child = incidents.register(sam, title="Cannot connect")
+    post(sam, f"same outage\n/link {parent.number}\n/major", incident=child)
+    db.session.refresh(child)
+    assert child.parent_id == parent.id and child.major
+    changed = {e.field for e in incidents.events(child)}
+    assert {"parent", "major"} <= changed
 
 
 def test_resolving_a_new_incident_starts_work_on_it_first(sam, post):

@@ -184,7 +184,8 @@ def preview(number: str):
     incident = incidents.get_incident(number, current_user)
     text = request.args.get("text", "")[:2000]
     try:
-        lines, problem = quick_actions.describe(quick_actions.parse(text), incident), None
+        actions = quick_actions.parse(text)
+        lines, problem = quick_actions.describe(current_user, incident, actions, text), None
     except Refused as refused:
         lines, problem = [], refused.message
     return render(

@@ -169,3 +169,27 @@ def test_a_restricted_incident_leaves_no_trace_in_any_view_an_outsider_opens(
     assert "creds leaked" in client.get("/tags/phish").get_data(as_text=True)
     db.session.refresh(lee)
     assert lee.unread_count == 0
+
+
+def test_the_composer_previews_quick_actions_and_a_refused_one_posts_nothing(client, sam):
+    from app.models import Note
+
+    incident = incidents.register(sam, title="Badge readers offline")
+    number = incident.number
+    preview = client.get(f"/incidents/{number}/preview?text=%2Fpriority+1+1", htmx=True)
+    assert preview.status_code == 200 and "Set impact 1, urgency 1: P1" in preview.get_data(
+        as_text=True
+    )
+    refused = client.get(f"/incidents/{number}/preview?text=%2Fstatus+resolved", htmx=True)
+    assert "Resolution notes" in refused.get_data(as_text=True)
+    response = client.post(f"/incidents/{number}/notes", {"text": "/status resolved"}, htmx=True)
+    assert response.status_code == 400 and "Resolution notes" in response.get_data(as_text=True)
+    assert db.session.query(Note).count() == 0
+    db.session.expire_all()
+    assert db.session.get(Incident, incident.id).status == "new"
+    posted = client.post(f"/incidents/{number}/notes", {"text": "readers rebooted\n/priority 1 1"})
+    assert posted.status_code in (201, 302)
+    db.session.expire_all()
+    assert db.session.get(Incident, incident.id).priority == 1
+    page = client.get(f"/incidents/{number}").get_data(as_text=True)
+    assert "readers rebooted" in page and "<strong>priority</strong>" in page
