@@ -25,7 +25,7 @@ from app.database import bulk_write_transaction, write_transaction
 from app.errors import Refused
 from app.extensions import db
 from app.importers import NoProgress, Progress, Summary, parse_time
-from app.incidents import check_scale, priority_for
+from app.incidents import check_scale, log_change, priority_for
 from app.models import (
     INCIDENT_SOURCES,
     INCIDENT_STATUSES,
@@ -62,6 +62,7 @@ TIMES = (
     "reviewed_at",
 )
 PEOPLE = ("owner", "reporter")
+IMPORTER = "importer"  # the account that imported changes are by; cannot sign in
 KEYS = (
     "number",
     "title",
@@ -182,7 +183,11 @@ def import_incidents(path: Path, progress: Progress | None = None) -> Summary:
 
 
 def _upsert(record: dict) -> str:
-    people = accounts.ensure_accounts({record[k] for k in PEOPLE if record.get(k)})
+    """Create or update one incident; an update logs an event a changed field, by the
+    importer account. A record without an owner is owned by that account (someone is
+    responsible at every moment, DESIGN section 4)."""
+    record = record | {"owner": record.get("owner") or IMPORTER}
+    people = accounts.ensure_accounts({record[k] for k in PEOPLE if record.get(k)} | {IMPORTER})
     values = {key: record.get(key) for key in TEXT}
     values |= {key: parse_time(record.get(key), key) for key in TIMES}
     values |= {
@@ -218,11 +223,20 @@ def _upsert(record: dict) -> str:
         )
         return "created"
     changed = {k: v for k, v in values.items() if getattr(incident, k) != v}
+    importer = db.session.get(User, people[IMPORTER])
     for key, value in changed.items():
+        old = getattr(incident, key)
         setattr(incident, key, value)
+        if key in ("owner_id", "reporter_id"):
+            key, old, value = key.removesuffix("_id"), _username(old), _username(value)
+        log_change(incident, importer, key, old, value)
     if changed.keys() & {"service", "priority", "restricted"}:
         outbox.enqueue_incident(incident.id)  # its notes' search documents carry these
     return "updated" if changed else "unchanged"
+
+
+def _username(user_id: int | None) -> str | None:
+    return db.session.scalar(select(User.username).where(User.id == user_id)) if user_id else None
 
 
 def _model_id(name: str | None) -> int | None:

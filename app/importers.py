@@ -60,6 +60,27 @@ SERVICENOW_STATES = {
     "Closed": "closed",
 }
 BATCH = 2000
+SERVICENOW_ACCOUNT = "servicenow"  # owns what the export leaves unassigned; cannot sign in
+# What a later export may change about an incident already imported.
+UPDATABLE = (
+    "title",
+    "category",
+    "subcategory",
+    "service",
+    "impact",
+    "urgency",
+    "priority",
+    "status",
+    "assignment_group",
+    "owner",
+    "resolution_code",
+    "resolved_at",
+    "closed_at",
+    "reassignment_count",
+    "reopen_count",
+    "made_sla",
+    "on_hold_reason",
+)
 
 
 def _open_text(path: Path):
@@ -124,21 +145,28 @@ def import_servicenow(path: Path, progress: Progress | None = None) -> Summary:
                 continue
             by_number.setdefault(number, []).append((line, row))
         bar.update(size - read)
-    existing = dict(db.session.execute(select(Incident.number, Incident.id)).all())
-    records = []
+    existing = set(db.session.scalars(select(Incident.number)))
+    records, changed = [], []
     for number, rows in by_number.items():
-        if number in existing:
-            summary.skip("already imported (unchanged)")
-            continue
         try:
-            records.append(_servicenow_record(number, rows))
-        except ValueError as error:
-            summary.skip("incidents with bad rows", f"line {rows[-1][0]}", f"{number}: {error}")
+            record = _servicenow_record(number, rows)
+        except BadRow as error:
+            summary.skip("incidents with bad rows", f"line {error.line}", f"{number}: {error}")
+            continue
+        (changed if number in existing else records).append(record)
     with wrap(range(len(records)), len(records), "Importing incidents") as bar:
         for start in range(0, len(records), BATCH):
             batch = records[start : start + BATCH]
             store_incidents(batch)
             summary.created += len(batch)
+            bar.update(len(batch))
+    with wrap(range(len(changed)), len(changed), "Comparing imported incidents") as bar:
+        for start in range(0, len(changed), BATCH):
+            batch = changed[start : start + BATCH]
+            updated = update_incidents(batch, SERVICENOW_ACCOUNT)
+            summary.updated += updated
+            for _ in range(len(batch) - updated):
+                summary.skip("already imported (unchanged)")
             bar.update(len(batch))
     return summary
 
@@ -162,16 +190,42 @@ class NoProgress:
         pass
 
 
+class BadRow(ValueError):
+    """A row that cannot be read; `line` is its line in the file."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+
+
 def _servicenow_record(number: str, rows: list[tuple[int, dict]]) -> dict:
-    """The incident (final row) and its events (changes between consecutive rows)."""
-    rows = sorted(rows, key=lambda item: (int(_value(item[1], "sys_mod_count") or 0), item[0]))
+    """The incident (final row) and its events (changes between consecutive rows).
+
+    The owner is the final row's assignee, else the last one the history names, else the
+    importer account: someone is responsible at every moment (DESIGN section 4)."""
+    try:
+        rows = sorted(rows, key=lambda item: (int(_value(item[1], "sys_mod_count") or 0), item[0]))
+    except ValueError:
+        line = next(n for n, r in rows if not (_value(r, "sys_mod_count") or "0").isdigit())
+        raise BadRow(line, "sys_mod_count is not a number") from None
     line, final = rows[-1]
+    try:
+        return _servicenow_fields(number, rows, final)
+    except BadRow:
+        raise
+    except ValueError as error:
+        raise BadRow(line, str(error)) from None
+
+
+def _servicenow_fields(number: str, rows: list[tuple[int, dict]], final: dict) -> dict:
     states = [SERVICENOW_STATES.get(_value(r, "incident_state") or "") for _, r in rows]
     known = [s for s in states if s]
     if not known:
         raise ValueError("no known incident_state")
     impact, urgency = _scale(_value(final, "impact")), _scale(_value(final, "urgency"))
     opened = _servicenow_time(_value(final, "opened_at"))
+    assignees = [_username(_value(r, "assigned_to")) for _, r in rows]
+    owner = next((a for a in reversed(assignees) if a), SERVICENOW_ACCOUNT)
     incident = {
         "number": number,
         "title": f"{_value(final, 'category') or 'Incident'}: "
@@ -184,7 +238,7 @@ def _servicenow_record(number: str, rows: list[tuple[int, dict]]) -> dict:
         "priority": priority_for(impact, urgency),
         "status": known[-1],
         "assignment_group": _value(final, "assignment_group"),
-        "owner": _username(_value(final, "assigned_to")),
+        "owner": owner,
         "reporter": _username(_value(final, "caller_id")),
         "source": "import",
         "major": False,
@@ -211,8 +265,11 @@ def _servicenow_record(number: str, rows: list[tuple[int, dict]]) -> dict:
         }
     ]
     previous = None
-    for (_, row), state in zip(rows, states, strict=True):
-        at = _servicenow_time(_value(row, "sys_updated_at"))
+    for (row_line, row), state in zip(rows, states, strict=True):
+        try:
+            at = _servicenow_time(_value(row, "sys_updated_at"))
+        except ValueError as error:
+            raise BadRow(row_line, str(error)) from None
         actor = _username(_value(row, "sys_updated_by"))
         current = {
             "status": state,
@@ -225,6 +282,42 @@ def _servicenow_record(number: str, rows: list[tuple[int, dict]]) -> dict:
                 events.append({"at": at, "actor": actor, "field": key, "old": old, "new": value})
         previous = {k: v or (previous or {}).get(k) for k, v in current.items()}
     return {"incident": incident, "events": events}
+
+
+def update_incidents(records: list[dict], importer: str) -> int:
+    """Bring incidents imported before up to date with a later export, one event a changed
+    field (by the importer account, at the export's last change); returns how many changed."""
+    from app.incidents import log_change
+
+    numbers = [r["incident"]["number"] for r in records]
+    with write_transaction():
+        stored = {
+            i.number: i
+            for i in db.session.scalars(select(Incident).where(Incident.number.in_(numbers)))
+        }
+        people = accounts.ensure_accounts(
+            {importer} | {r["incident"]["owner"] for r in records if r["incident"]["owner"]}
+        )
+        owner_ids = {i.owner_id for i in stored.values()}
+        usernames = {v: k for k, v in people.items()} | dict(
+            db.session.execute(select(User.id, User.username).where(User.id.in_(owner_ids))).all()
+        )
+        account = db.session.get(User, people[importer])
+        changed = 0
+        for record in records:
+            new, incident = record["incident"], stored[record["incident"]["number"]]
+            at = max((e["at"] for e in record["events"] if e["at"]), default=None)
+            differences = []
+            for key in UPDATABLE:
+                owner = key == "owner"
+                old = usernames.get(incident.owner_id) if owner else getattr(incident, key)
+                if old != new[key]:
+                    differences.append((key, old, new[key]))
+            for key, old, value in differences:
+                setattr(incident, "owner_id" if key == "owner" else key, people.get(value, value))
+                log_change(incident, account, key, old, value, at=at)
+            changed += bool(differences)
+    return changed
 
 
 def store_incidents(records: list[dict]) -> None:

@@ -121,7 +121,7 @@ def next_number() -> str:
     return f"{NUMBER_PREFIX}{following:0{NUMBER_DIGITS}d}"
 
 
-def _log(incident: Incident, actor: User | None, field: str, old, new, at=None) -> None:
+def log_change(incident: Incident, actor: User | None, field: str, old, new, at=None) -> None:
     db.session.add(
         IncidentEvent(
             incident_id=incident.id,
@@ -200,7 +200,7 @@ def register(
                 )
                 db.session.add(incident)
                 db.session.flush()
-                _log(incident, actor, "registered", None, incident.number)
+                log_change(incident, actor, "registered", None, incident.number)
                 _join(incident, actor, "commander", actor=actor)
                 if owner is not None and owner.id != actor.id:
                     _join(incident, owner, "member")
@@ -247,7 +247,7 @@ def move(
         incident.status = status
         if status == "on_hold":
             incident.on_hold_reason = reason.strip()
-            _log(incident, actor, "on_hold_reason", None, incident.on_hold_reason, now)
+            log_change(incident, actor, "on_hold_reason", None, incident.on_hold_reason, now)
         if status == "in_progress" and incident.acknowledged_at is None:
             incident.acknowledged_at = now
         if status == "resolved":
@@ -257,7 +257,7 @@ def move(
             incident.resolved_at = None
         if status == "closed":
             incident.closed_at = now
-        _log(incident, actor, "status", old, status, now)
+        log_change(incident, actor, "status", old, status, now)
         if with_children and status in ("resolved", "closed"):
             resolve_children(actor, incident, incident.resolution_code, incident.resolution_notes)
 
@@ -271,7 +271,7 @@ def acknowledge(actor: User, incident: Incident) -> None:
     if incident.acknowledged_at is None:
         with write_transaction():
             incident.acknowledged_at = utcnow()
-            _log(incident, actor, "acknowledged", None, "yes")
+            log_change(incident, actor, "acknowledged", None, "yes")
 
 
 def assign(actor: User, incident: Incident, owner: User) -> None:
@@ -286,7 +286,7 @@ def assign(actor: User, incident: Incident, owner: User) -> None:
     with write_transaction():
         old = incident.owner.username if incident.owner else None
         incident.owner_id = owner.id
-        _log(incident, actor, "owner", old, owner.username)
+        log_change(incident, actor, "owner", old, owner.username)
         _join(incident, owner, "member")
 
 
@@ -298,7 +298,7 @@ def set_impact_urgency(actor: User, incident: Incident, impact: int, urgency: in
             old = f"P{incident.priority} (impact {incident.impact}, urgency {incident.urgency})"
             incident.impact, incident.urgency, incident.priority = impact, urgency, priority
             outbox.enqueue_incident(incident.id)
-            _log(
+            log_change(
                 incident,
                 actor,
                 "priority",
@@ -314,7 +314,7 @@ def set_workaround(actor: User, incident: Incident, text: str) -> None:
         raise Refused("Describe the workaround.")
     with write_transaction():
         old, incident.workaround = incident.workaround, text
-        _log(incident, actor, "workaround", old, text)
+        log_change(incident, actor, "workaround", old, text)
 
 
 def set_major(actor: User, incident: Incident, major: bool, manager: User | None = None) -> None:
@@ -324,7 +324,7 @@ def set_major(actor: User, incident: Incident, major: bool, manager: User | None
     manager = manager or actor
     with write_transaction():
         if incident.major != major:
-            _log(
+            log_change(
                 incident,
                 actor,
                 "major",
@@ -333,7 +333,7 @@ def set_major(actor: User, incident: Incident, major: bool, manager: User | None
             )
         incident.major = major
         if major and incident.major_manager_id != manager.id:
-            _log(incident, actor, "major_manager", None, manager.username)
+            log_change(incident, actor, "major_manager", None, manager.username)
             incident.major_manager_id = manager.id
             _join(incident, manager, "commander")
 
@@ -351,8 +351,8 @@ def link_parent(actor: User, child: Incident, parent: Incident) -> None:
     with write_transaction():
         old = child.parent.number if child.parent else None
         child.parent_id = parent.id
-        _log(child, actor, "parent", old, parent.number)
-        _log(parent, actor, "child", None, child.number)
+        log_change(child, actor, "parent", old, parent.number)
+        log_change(parent, actor, "child", None, child.number)
 
 
 def children(incident: Incident) -> list[Incident]:
@@ -396,9 +396,9 @@ def _join(incident: Incident, user: User, role: str, actor: User | None = None) 
     member = db.session.get(IncidentMember, (incident.id, user.id))
     if member is None:
         db.session.add(IncidentMember(incident_id=incident.id, user_id=user.id, role=role))
-        _log(incident, actor, "member", None, f"@{user.username} ({role})")
+        log_change(incident, actor, "member", None, f"@{user.username} ({role})")
     elif member.role != role and actor is not None:
-        _log(
+        log_change(
             incident,
             actor,
             "member",
@@ -417,7 +417,7 @@ def remove_member(actor: User, incident: Incident, user: User) -> None:
     if member is None:
         return
     with write_transaction():
-        _log(incident, actor, "member", f"@{user.username} ({member.role})", None)
+        log_change(incident, actor, "member", f"@{user.username} ({member.role})", None)
         db.session.delete(member)
 
 
@@ -457,7 +457,9 @@ def tick(actor: User, incident: Incident, item_id: int, done: bool) -> None:
         return
     with write_transaction():
         item.done_at, item.done_by_id = (utcnow(), actor.id) if done else (None, None)
-        _log(incident, actor, "checklist", None, ("done: " if done else "not done: ") + item.text)
+        log_change(
+            incident, actor, "checklist", None, ("done: " if done else "not done: ") + item.text
+        )
 
 
 def incident_models() -> list[IncidentModel]:

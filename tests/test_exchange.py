@@ -77,3 +77,31 @@ def test_bad_lines_are_reported_by_number_and_skipped_whole(ctx, tmp_path):
     assert summary.created == 1 and summary.skipped == {"bad lines": 5}
     assert [p.split(":")[0] for p in summary.problems] == [f"line {n}" for n in range(2, 7)]
     assert db.session.scalar(select(func.count()).select_from(Incident)) == 1
+
+
+def test_an_update_by_a_later_file_is_logged_and_nobody_is_left_owning_nothing(ctx, tmp_path):
+    base = {
+        "number": "INC0003000",
+        "title": "Badge readers",
+        "impact": 2,
+        "urgency": 2,
+        "registered_at": "2026-01-01T10:00:00+00:00",
+    }
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps(base) + "\n")
+    exchange.import_incidents(path)
+    incident = db.session.scalar(select(Incident))
+    assert incident.owner.username == "importer" and incident.owner.password_hash is None
+    path.write_text(json.dumps(base | {"impact": 1, "owner": "lee", "status": "in_progress"}))
+    summary = exchange.import_incidents(path)
+    assert summary.updated == 1
+    changes = {
+        (e.field, e.old, e.new) for e in incidents.events(incident) if e.field != "registered"
+    }
+    assert changes == {
+        ("impact", "2", "1"),
+        ("priority", "3", "2"),
+        ("owner", "importer", "lee"),
+        ("status", "new", "in_progress"),
+    }
+    assert all(e.actor.username == "importer" for e in incidents.events(incident)[1:])

@@ -69,6 +69,50 @@ def test_bad_rows_are_reported_by_line_and_their_incident_skipped(ctx, serviceno
     assert db.session.scalar(select(Incident).where(Incident.number == number)) is None
 
 
+def test_a_bad_history_row_is_reported_at_its_own_line(ctx, servicenow_slice):
+    lines = servicenow_slice.read_text().splitlines(keepends=True)
+    assert lines[2].startswith("INC0000045,Resolved")  # its second row of several
+    lines[2] = lines[2].replace("29/2/2016 08:53", "29/02/2016 8h53")
+    servicenow_slice.write_text("".join(lines))
+    summary = importers.import_servicenow(servicenow_slice)
+    assert summary.problems == [f"line 3: incidents with bad rows: INC0000045: {BAD_TIME}"]
+
+
+BAD_TIME = "time data '29/02/2016 8h53' does not match format '%d/%m/%Y %H:%M'"
+
+
+def test_someone_owns_every_incident_even_when_the_export_names_nobody(ctx, servicenow_slice):
+    importers.import_servicenow(servicenow_slice)
+    unassigned = db.session.scalar(select(Incident).where(Incident.number == "INC0000045"))
+    assert unassigned.owner.username == "servicenow" and unassigned.owner.password_hash is None
+    assert db.session.scalar(select(func.count()).where(Incident.owner_id.is_(None))) == 0
+
+
+def test_a_later_export_updates_what_changed_with_an_event_each(ctx, servicenow_slice):
+    importers.import_servicenow(servicenow_slice)
+    numbers = count(Incident)
+    lines = servicenow_slice.read_text().splitlines(keepends=True)
+    final = max(i for i, line in enumerate(lines) if line.startswith("INC0000045,"))
+    lines[final] = lines[final].replace("Group 56,?", "Group 70,Resolver 12", 1)
+    servicenow_slice.write_text("".join(lines))
+    summary = importers.import_servicenow(servicenow_slice)
+    assert (summary.created, summary.updated) == (0, 1)
+    assert summary.skipped == {"already imported (unchanged)": numbers - 1}
+    incident = db.session.scalar(select(Incident).where(Incident.number == "INC0000045"))
+    assert (incident.assignment_group, incident.owner.username) == ("Group 70", "resolver_12")
+    changes = [
+        (e.field, e.old, e.new, e.actor.username)
+        for e in incidents.events(incident)
+        if e.actor and e.actor.username == "servicenow"
+    ]
+    assert sorted(changes) == [
+        ("assignment_group", "Group 56", "Group 70", "servicenow"),
+        ("owner", "servicenow", "resolver_12", "servicenow"),
+    ]
+    again = importers.import_servicenow(servicenow_slice)
+    assert (again.created, again.updated) == (0, 0)
+
+
 def test_a_file_that_is_not_a_servicenow_export_is_refused(ctx, tmp_path):
     path = tmp_path / "other.csv"
     path.write_text("a,b\n1,2\n")
