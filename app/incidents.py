@@ -322,6 +322,8 @@ def set_major(actor: User, incident: Incident, major: bool, manager: User | None
     if not actor.has_role("manager") and not (major and can_work(actor)):
         raise Forbidden("Only managers and admins stand a major incident down.")
     manager = manager or actor
+    if major and not can_work(manager):
+        raise Refused(f"@{manager.username} cannot manage a major incident (responders, managers).")
     with write_transaction():
         if incident.major != major:
             log_change(

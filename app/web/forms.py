@@ -124,5 +124,13 @@ class MoveForm(FlaskForm):
     with_children = BooleanField("Also resolve its open child incidents")
 
 
+SCALE = [SelectChoice(1, "1 high"), SelectChoice(2, "2 medium"), SelectChoice(3, "3 low")]
+
+
+class PriorityForm(FlaskForm):
+    impact = SelectField("Impact", choices=SCALE, coerce=int)
+    urgency = SelectField("Urgency", choices=SCALE, coerce=int)
+
+
 class AssignForm(FlaskForm):
     owner = StringField("Owner", validators=[DataRequired(), Length(max=31)])

@@ -19,6 +19,7 @@ from app.web.forms import (
     MemberForm,
     MoveForm,
     NoteForm,
+    PriorityForm,
     require_valid,
 )
 
@@ -138,6 +139,7 @@ def show(number: str):
         hashtags=tags.incident_tags(incident.id, current_user),
         open_children=incidents.open_children(incident),
         member_form=MemberForm(),
+        priority_form=PriorityForm(impact=incident.impact, urgency=incident.urgency),
         roles=MEMBER_ROLES,
     )
 
@@ -284,7 +286,27 @@ def acknowledge(number: str):
 def major(number: str):
     incident = incidents.get_incident(number, current_user)
     require_valid(EmptyForm())
-    incidents.set_major(current_user, incident, request.form.get("major") == "yes")
+    name = (request.form.get("manager") or "").strip().lstrip("@").lower()
+    manager = accounts.get_user(name) if name else None
+    incidents.set_major(current_user, incident, request.form.get("major") == "yes", manager)
+    return _back_to(incident)
+
+
+@bp.post("/<number>/priority")
+@login_required
+def priority(number: str):
+    incident = incidents.get_incident(number, current_user)
+    form = require_valid(PriorityForm(), "Choose impact and urgency, each 1 (high) to 3 (low).")
+    incidents.set_impact_urgency(current_user, incident, form.impact.data, form.urgency.data)
+    return _back_to(incident)
+
+
+@bp.post("/<number>/workaround")
+@login_required
+def workaround(number: str):
+    incident = incidents.get_incident(number, current_user)
+    require_valid(EmptyForm())
+    incidents.set_workaround(current_user, incident, request.form.get("workaround", "")[:2000])
     return _back_to(incident)
 
 

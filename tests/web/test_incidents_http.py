@@ -193,3 +193,85 @@ def test_the_composer_previews_quick_actions_and_a_refused_one_posts_nothing(cli
     assert db.session.get(Incident, incident.id).priority == 1
     page = client.get(f"/incidents/{number}").get_data(as_text=True)
     assert "readers rebooted" in page and "<strong>priority</strong>" in page
+
+
+def test_every_way_of_working_an_incident_over_http_leaves_an_event(client, sam, make_user):
+    from app.models import Follow
+
+    make_user("maria", role="manager")
+    parent = incidents.register(sam, title="Floor 3 Wi-Fi down")
+    child = incidents.register(sam, title="Laptop offline")
+    number = child.number
+    steps = [
+        ("acknowledge", {}),
+        ("priority", {"impact": "1", "urgency": "2"}),
+        ("workaround", {"workaround": "use the wired desks"}),
+        ("parent", {"parent": parent.number}),
+        ("major", {"major": "yes", "manager": "@maria"}),
+        ("follow", {"action": "follow"}),
+        ("status", {"status": "cancelled"}),
+    ]
+    for path, form in steps:
+        response = client.post(f"/incidents/{number}/{path}", form)
+        assert response.status_code == 302, (path, response.get_data(as_text=True)[:300])
+    db.session.expire_all()
+    child = db.session.get(Incident, child.id)
+    assert child.acknowledged_at is not None and (child.impact, child.urgency) == (1, 2)
+    assert child.workaround == "use the wired desks" and child.parent_id == parent.id
+    assert child.major and child.major_manager.username == "maria" and child.status == "cancelled"
+    assert db.session.query(Follow).filter_by(target_type="incident", target_id=child.id).count()
+    fields = {e.field for e in incidents.events(child)}
+    assert {"priority", "workaround", "parent", "major", "major_manager", "status"} <= fields
+    page = client.get(f"/incidents/{number}").get_data(as_text=True)
+    assert "use the wired desks" in page and "@maria" in page
+    # refused with a reason, nothing changed
+    bad = [
+        ("priority", {"impact": "7", "urgency": "1"}, "impact and urgency"),
+        ("workaround", {"workaround": "  "}, "Describe the workaround"),
+        ("parent", {"parent": "INC0999999"}, "no incident INC0999999"),
+        ("status", {"status": "in_progress"}, "cancelled"),
+    ]
+    for path, form, reason in bad:
+        response = client.post(
+            f"/incidents/{parent.number if path != 'status' else number}/{path}", form, htmx=True
+        )
+        assert response.status_code in (400, 404) and reason in response.get_data(as_text=True), (
+            path
+        )
+    closing = incidents.register(sam, title="Toner low")
+    incidents.move(sam, closing, "in_progress")
+    incidents.move(
+        sam, closing, "resolved", resolution_code="Solved (Permanently)", resolution_notes="x"
+    )
+    assert (
+        client.post(f"/incidents/{closing.number}/status", {"status": "closed"}).status_code == 302
+    )
+    db.session.expire_all()
+    assert db.session.get(Incident, closing.id).status == "closed"
+
+
+def test_the_incident_list_filters_and_sorts(client, sam, make_user):
+    lee = make_user("lee")
+    p1 = incidents.register(sam, title="EPR down", impact=1, urgency=1, service="EPR")
+    p4 = incidents.register(lee, title="Toner low", impact=3, urgency=2, service="Printing")
+    major = incidents.register(sam, title="Mail out", impact=2, urgency=2, service="Mail")
+    incidents.set_major(sam, major, True)
+    done = incidents.register(sam, title="Old VPN thing", impact=2, urgency=3)
+    incidents.move(sam, done, "cancelled")
+
+    def listed(query: str) -> list[str]:
+        """The titles the list shows, in its order."""
+        page = client.get(f"/incidents?{query}").get_data(as_text=True)
+        titles = ("EPR down", "Toner low", "Mail out", "Old VPN thing")
+        return sorted((t for t in titles if t in page), key=page.index)
+
+    assert listed("") == ["EPR down", "Mail out", "Toner low"]  # open ones, most urgent first
+    assert listed("sort=newest") == ["Mail out", "Toner low", "EPR down"]
+    assert listed("sort=oldest") == ["EPR down", "Toner low", "Mail out"]
+    assert listed("status=cancelled") == ["Old VPN thing"]
+    assert listed("status=all") == ["EPR down", "Mail out", "Old VPN thing", "Toner low"]
+    assert listed(f"priority={p4.priority}") == ["Toner low"]
+    assert listed("service=EPR") == ["EPR down"]
+    assert listed("major=yes") == ["Mail out"]
+    assert listed("mine=yes") == ["EPR down", "Mail out"]
+    assert p1.priority == 1
