@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app import incidents
@@ -275,3 +277,51 @@ def test_the_incident_list_filters_and_sorts(client, sam, make_user):
     assert listed("major=yes") == ["Mail out"]
     assert listed("mine=yes") == ["EPR down", "Mail out"]
     assert p1.priority == 1
+
+
+def test_the_sla_clocks_read_as_time_left_or_breached(client, sam):
+    from datetime import timedelta
+
+    from app.models import utcnow
+
+    incident = incidents.register(sam, title="EPR slow", impact=1, urgency=1)  # P1: 15 min, 4 h
+    incident.registered_at = utcnow() - timedelta(minutes=45)
+    db.session.commit()
+    page = client.get(f"/incidents/{incident.number}").get_data(as_text=True)
+    respond, resolve = page.split("<dt>Respond by</dt>")[1], page.split("<dt>Resolve by</dt>")[1]
+    assert respond.startswith('<dd><strong class="breached">breached</strong>')
+    assert "30 min ago</time>" in respond.split("</dd>")[0]
+    assert "in 3 h</time>" in resolve.split("</dd>")[0]
+    incidents.acknowledge(sam, incident)
+    page = client.get(f"/incidents/{incident.number}").get_data(as_text=True)
+    assert page.split("<dt>Respond by</dt>")[1].startswith("<dd>late</dd>")
+
+
+def test_the_timeline_interleaves_notes_and_changes_by_when_they_happened(client, sam, post):
+    from datetime import timedelta
+
+    from app.models import utcnow
+
+    incident = incidents.register(sam, title="Badge readers")
+    incident.registered_at = utcnow() - timedelta(hours=2)
+    db.session.commit()
+    incidents.move(sam, incident, "in_progress")  # now
+    post(
+        sam,
+        "readers dark since 07:40",
+        incident=incident,
+        occurred_at=utcnow() - timedelta(hours=1),
+    )
+    post(sam, "power supply swapped", incident=incident)
+    page = client.get(f"/incidents/{incident.number}").get_data(as_text=True)
+    timeline = page[page.index('id="incident-timeline"') :]
+    order = [
+        timeline.index(text)
+        for text in (
+            "readers dark since 07:40",  # happened an hour ago, posted now
+            "changed <strong>status</strong>",
+            "power supply swapped",
+        )
+    ]
+    assert order == sorted(order)
+    assert re.search(r'<a href="/u/sam">@sam</a>\s+changed <strong>status</strong>', timeline)
