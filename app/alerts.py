@@ -127,8 +127,8 @@ def _describe(alert: Alert, verb: str) -> str:
 
 def receive(notification: Notification) -> Incident:
     """Register or update the incident of an alert group; returns it."""
-    bot = system_user()
-    with write_transaction():
+    with write_transaction():  # the alerting account too: a refused body leaves nothing
+        bot = system_user()
         group = db.session.scalar(
             select(AlertGroup).where(AlertGroup.group_key == notification.group_key)
         )

@@ -40,8 +40,8 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         or ROOT / "instance"
     ).resolve()
     secret = os.environ.get("SECRET_KEY")
-    if not secret and env == "production" and not overrides.get("SECRET_KEY"):
-        raise ConfigError("SECRET_KEY must be set when I2I_ENV=production")
+    if not secret and env != "development" and not overrides.get("SECRET_KEY"):
+        raise ConfigError(f"SECRET_KEY must be set outside development (I2I_ENV={env})")
     settings: dict[str, Any] = {
         "I2I_ENV": env,
         "I2I_INSTANCE_DIR": str(instance_dir),

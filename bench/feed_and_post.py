@@ -164,6 +164,7 @@ def main() -> int:
         "DATABASE_URL": f"sqlite:///{database}",
         "I2I_INSTANCE_DIR": str(OUT / "instance"),
         "I2I_ENV": "bench",
+        "SECRET_KEY": "feed-and-post-bench-secret",
         "I2I_LOGIN_RATE_LIMIT": "1000 per minute",
     }
     server = subprocess.Popen(

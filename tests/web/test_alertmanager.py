@@ -120,6 +120,26 @@ def test_severity_and_service_labels_map_as_configured(hook, app, monkeypatch):
     assert (incident.service, incident.impact, incident.priority) == ("Payments", 1, 2)
 
 
+def test_a_resolved_group_with_no_incident_is_409_and_writes_nothing(hook):
+    from app.models import User
+
+    response = hook(resolved(FIRING))
+    assert response.status_code == 409 and "nothing to resolve" in response.get_json()["error"]
+    assert count(Incident) == count(Note) == count(User) == 0
+
+
+def test_one_alert_resolving_while_the_group_fires_adds_a_note_only(hook):
+    hook(with_second_alert(FIRING))
+    body = with_second_alert(FIRING)
+    body["alerts"][1]["status"] = "resolved"
+    body["alerts"][1]["endsAt"] = "2026-03-02T07:10:00.000Z"
+    assert hook(body).status_code == 200
+    incident = db.session.scalar(select(Incident))
+    texts = list(db.session.scalars(select(Note.text).order_by(Note.id)))
+    assert len(texts) == 3 and texts[-1].startswith("Alert resolved: EPRLatencyHigh")
+    assert incident.status == "new" and count(Incident) == 1
+
+
 def test_repeats_are_deduplicated_and_new_alerts_get_a_note(hook):
     hook(FIRING)
     hook(FIRING)
