@@ -7,16 +7,17 @@ import re
 import shutil
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from whoosh.index import LockError
 
 from app import incidents, jobs, notes, tags
 from app.errors import Refused
 from app.extensions import db
-from app.models import Note, SearchOutbox, User
+from app.models import Note, SearchOutbox, User, utcnow
 from app.search import finder, index
 
 
@@ -158,12 +159,21 @@ def test_a_locked_index_lets_posting_and_searching_go_on_and_catches_up(sam, pos
         later = post(sam, "proxy slow again")  # posting does not wait for the index
         with pytest.raises(LockError):
             index.apply_outbox(timeout=0.2)
-        assert finder.search(sam, "proxy").total == 1  # reading needs no lock
+        found = finder.search(sam, "proxy")
+        assert found.total == 1 and found.degraded is None  # reading needs no lock
+        db.session.execute(  # the change has waited a while now: search says it is behind
+            update(SearchOutbox)
+            .where(SearchOutbox.note_id == later.id)
+            .values(queued_at=utcnow() - timedelta(minutes=4))
+        )
+        db.session.commit()
+        assert "Search is behind by 4 min" in finder.search(sam, "proxy").degraded
     finally:
         held.cancel()
         ix.close()
     caught_up()
-    assert later.id in ids(finder.search(sam, "proxy"))
+    found = finder.search(sam, "proxy")
+    assert later.id in ids(found) and found.degraded is None
 
 
 def test_an_index_of_an_older_version_counts_as_missing_until_rebuilt(sam, post):

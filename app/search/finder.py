@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import current_app
 from markupsafe import Markup
@@ -22,14 +23,15 @@ from whoosh.query import AndNot, Or, Prefix, Term
 from app import tags
 from app.extensions import db
 from app.feeds import NoteView, load_notes
-from app.models import Incident, IncidentMember, Note, User
+from app.models import Incident, IncidentMember, Note, User, utcnow
 from app.search import engine
-from app.search.index import Generation, Unavailable, current_generation
+from app.search.index import Generation, Unavailable, current_generation, waiting_since
 from app.search.query import ParsedQuery, parse
 from app.search.schema import ANALYZER
 from app.visibility import viewer_params, visible_notes_clause
 
 PER_PAGE = 20
+BEHIND = timedelta(seconds=30)  # the writer applies changes within a second or two
 REFRESH_EVERY = 0.25  # seconds between checks for a newer index
 
 
@@ -96,6 +98,11 @@ def search(
         results.degraded = (
             "Search is degraded: its index is being rebuilt, so some notes may be missing."
         )
+    elif (behind := _behind()) is not None:
+        results.degraded = (
+            f"Search is behind by {behind}: notes posted or changed since may be missing "
+            "or out of date here."
+        )
     first = (results.page - 1) * per_page
     try:
         total, ids = _find(generation, searcher, viewer, parsed, order, first, per_page)
@@ -118,6 +125,16 @@ def search(
     results.hits = [Hit(note, excerpt(note.text, parsed)) for note in notes]
     results.seconds = time.perf_counter() - started
     return results
+
+
+def _behind() -> str | None:
+    """How long the oldest change has waited for the index, when longer than BEHIND
+    (the writer is stopped, or the index is locked), in words."""
+    since = waiting_since()
+    if since is None or utcnow() - since < BEHIND:
+        return None
+    seconds = int((utcnow() - since).total_seconds())
+    return f"{seconds} s" if seconds < 120 else f"{seconds // 60} min"
 
 
 def _find(generation, searcher, viewer, parsed, order, first, count) -> tuple[int, list[int]]:

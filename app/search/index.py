@@ -296,6 +296,18 @@ def lag() -> tuple[int, datetime | None]:
     return count, oldest
 
 
+def waiting_since() -> datetime | None:
+    """When the first change still waiting for the index was queued (None: none waits).
+    Read by the queue's index, so it costs the same however long the queue is."""
+    query = (
+        select(SearchOutbox.queued_at)
+        .where(SearchOutbox.applied_at.is_(None))
+        .order_by(SearchOutbox.applied_at, SearchOutbox.id)
+        .limit(1)
+    )
+    return db.session.scalar(query)
+
+
 # Rebuild and verify
 
 
