@@ -22,7 +22,7 @@ from app.database import write_transaction
 from app.extensions import db
 from app.importers import NoProgress
 from app.models import Incident, IncidentMember, Note, User, utcnow
-from app.simulate import IncidentSpec, PersonSpec, World, simulate, week_start
+from app.simulate import SERVICES, IncidentSpec, PersonSpec, World, simulate, week_start
 
 DEMO_PASSWORD = "incident-to-insight"  # noqa: S105 - the demo is public by design
 PEOPLE = [
@@ -99,11 +99,29 @@ def _events(spec: IncidentSpec) -> list[dict]:
             "new": spec.number,
         }
     ]
-    moves = [
-        ("new", "in_progress", spec.acknowledged_at),
+    moves = [("new", "in_progress", spec.acknowledged_at)]
+    if spec.reopened_at is not None:
+        moves += [
+            ("in_progress", "resolved", spec.first_resolved_at),
+            ("resolved", "in_progress", spec.reopened_at),
+        ]
+    moves += [
         ("in_progress", "resolved", spec.resolved_at),
         ("resolved", "closed", spec.closed_at),
     ]
+    if spec.cancelled_at is not None:
+        was = "in_progress" if spec.acknowledged_at else "new"
+        moves.append((was, "cancelled", spec.cancelled_at))
+    if spec.parent is not None:
+        events.append(
+            {
+                "at": spec.acknowledged_at or spec.registered_at,
+                "actor": spec.owner,
+                "field": "parent",
+                "old": None,
+                "new": spec.parent,
+            }
+        )
     for old, new, at in moves:
         if at is not None:
             events.append(
@@ -129,7 +147,8 @@ def _store_incidents(specs: list[IncidentSpec], people: dict[str, int]) -> dict[
                 "number": s.number,
                 "title": s.title,
                 "category": s.category,
-                "subcategory": None,
+                "subcategory": s.subcategory,
+                "description": s.description,
                 "service": s.service,
                 "impact": s.impact,
                 "urgency": s.urgency,
@@ -139,8 +158,8 @@ def _store_incidents(specs: list[IncidentSpec], people: dict[str, int]) -> dict[
                 "owner": s.owner,
                 "reporter": s.reporter,
                 "source": "manual",
-                "major": s.priority == 1 and s.status != "closed",
-                "restricted": False,
+                "major": s.priority == 1 and s.status not in ("closed", "cancelled"),
+                "restricted": s.restricted,
                 "resolution_code": "Solved (Permanently)" if s.resolved_at else None,
                 "detected_at": s.registered_at,
                 "registered_at": s.registered_at,
@@ -148,7 +167,7 @@ def _store_incidents(specs: list[IncidentSpec], people: dict[str, int]) -> dict[
                 "resolved_at": s.resolved_at,
                 "closed_at": s.closed_at,
                 "reassignment_count": 0,
-                "reopen_count": 0,
+                "reopen_count": int(s.reopened_at is not None),
                 "made_sla": s.made_sla,
                 "on_hold_reason": "waiting for the vendor" if s.status == "on_hold" else None,
             },
@@ -159,6 +178,16 @@ def _store_incidents(specs: list[IncidentSpec], people: dict[str, int]) -> dict[
     for start in range(0, len(records), BATCH):
         importers.store_incidents(records[start : start + BATCH])
     numbers = dict(db.session.execute(select(Incident.number, Incident.id)).all())
+    children = [
+        {"row_id": numbers[s.number], "parent": numbers[s.parent]} for s in specs if s.parent
+    ]
+    table = Incident.__table__
+    with write_transaction():
+        if children:
+            statement = update(table).where(table.c.id == bindparam("row_id"))
+            db.session.execute(statement.values(parent_id=bindparam("parent")), children)
+        for profile in SERVICES:  # every service exists, followed or not
+            incidents.service_named(profile.name, create=True)
     members = [
         {
             "incident_id": numbers[s.number],

@@ -22,6 +22,7 @@ and background noise (steady everyday tags) that must not be reported as any of 
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from dataclasses import asdict, dataclass, field
@@ -179,6 +180,13 @@ class IncidentSpec:
     resolved_at: datetime | None
     closed_at: datetime | None
     made_sla: bool | None
+    subcategory: str | None = None
+    description: str | None = None
+    reopened_at: datetime | None = None  # resolved once before, then reopened
+    first_resolved_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    parent: str | None = None  # "many user reports, one incident": the one
+    restricted: bool = False  # security: only its team (and admins) see it
 
     @property
     def priority(self) -> int:
@@ -210,6 +218,9 @@ class Truth:
     lead_lag: list[dict] = field(default_factory=list)
     teams: list[dict] = field(default_factory=list)
     noise: list[str] = field(default_factory=list)
+    # Restricted incidents: their notes are seen by their teams only, so an analysis run
+    # for anyone else must not report what they hold (#phishing, say).
+    restricted: list[dict] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -246,6 +257,8 @@ def _busy(moment: datetime) -> float:
 class _Builder:
     def __init__(self, notes: int, seed: int, days: int, end: datetime, named):
         self.rng = random.Random(seed)
+        self.seed = seed
+        self.keys = itertools.count()  # notes' keys (some notes are dropped later)
         self.target = notes
         self.days = days
         self.end = end.replace(second=0, microsecond=0)
@@ -359,7 +372,7 @@ class _Builder:
     # Notes
 
     def _note(self, author: str, at: datetime, text: str, **kwargs) -> NoteSpec:
-        note = NoteSpec(len(self.notes), author, at, text[:500], **kwargs)
+        note = NoteSpec(next(self.keys), author, at, text[:500], **kwargs)
         self.notes.append(note)
         return note
 
@@ -536,7 +549,165 @@ class _Builder:
             self._plant_lead_lag,
         ):
             plant()
+        planted = len(self.incidents)
         self._background(self.target)
+        _Lifecycles(self, random.Random(self.seed * 7919 + 1)).add(self.incidents[planted:])
+        self._background(self.target)  # cancelled incidents lost their later notes
         self.truth.noise = [t.lstrip("#").lower() for t in NOISE_TAGS]
         self.notes = [n for n in self.notes if n.posted_at <= self.end]
         return World(self.people, self.incidents, self.notes, self.truth)
+
+
+class _Lifecycles:
+    """What ordinary incidents also go through, drawn from a random stream of its own (so
+    the planted patterns stay exactly as they are): a few are reopened after a fix that did
+    not hold, a few cancelled as raised twice, the biggest outages gather user reports as
+    child incidents, and now and then a security incident is restricted to its team."""
+
+    REOPEN, CANCEL = 0.04, 0.03
+
+    def __init__(self, builder: _Builder, rng: random.Random):
+        self.b, self.rng = builder, rng
+
+    def add(self, ordinary: list[IncidentSpec]) -> None:
+        """Change some of the `ordinary` incidents (not those of the planted patterns)."""
+        ordinary = list(ordinary)
+        for incident in ordinary:
+            profile = next(p for p in SERVICES if p.name == incident.service)
+            incident.subcategory = self.rng.choice(profile.tags).lstrip("#").title()
+            incident.description = f"Reported by the service desk: {incident.title.lower()}."
+        for incident in ordinary:
+            if incident.resolved_at is not None and self.rng.random() < self.REOPEN:
+                self._reopen(incident)
+            elif self.rng.random() < self.CANCEL:
+                self._cancel(incident, ordinary)
+        big = [i for i in ordinary if i.priority <= 2 and i.resolved_at and not i.reopened_at]
+        for parent in self.rng.sample(big, min(len(big), max(1, len(ordinary) // 120))):
+            self._reports(parent)
+        for _ in range(max(1, self.b.days // 21)):
+            self._restricted()
+
+    def _reopen(self, incident: IncidentSpec) -> None:
+        back = incident.resolved_at + timedelta(hours=self.rng.uniform(1, 8))
+        again = back + (incident.resolved_at - incident.registered_at) * self.rng.uniform(0.3, 1)
+        if again >= self.b.end:
+            return
+        incident.first_resolved_at, incident.reopened_at = incident.resolved_at, back
+        incident.resolved_at = again
+        if incident.closed_at is not None:
+            incident.closed_at = again + timedelta(days=2)
+            if incident.closed_at >= self.b.end:
+                incident.closed_at, incident.status = None, "resolved"
+        resolve = sla_targets()[incident.priority][1]
+        incident.made_sla = again - incident.registered_at <= resolve
+        self.b._note(
+            incident.owner,
+            back,
+            "came back after the fix, reopening #reopened\n/status in_progress",
+            incident=incident.number,
+        )
+        self.b._note(
+            incident.owner,
+            again,
+            "fixed for good this time\n/status resolved",
+            incident=incident.number,
+        )
+
+    def _cancel(self, incident: IncidentSpec, ordinary: list[IncidentSpec]) -> None:
+        same = [
+            i
+            for i in ordinary
+            if i.service == incident.service
+            and i is not incident
+            and abs(i.registered_at - incident.registered_at) < timedelta(days=1)
+        ]
+        if not same:
+            return
+        cancelled = incident.registered_at + timedelta(minutes=self.rng.uniform(5, 40))
+        if cancelled >= self.b.end:
+            return
+        original = self.rng.choice(same)
+        incident.status, incident.cancelled_at = "cancelled", cancelled
+        if incident.acknowledged_at is not None and incident.acknowledged_at > cancelled:
+            incident.acknowledged_at = None
+        incident.resolved_at = incident.closed_at = incident.made_sla = None
+        self.b.notes = [
+            n for n in self.b.notes if n.incident != incident.number or n.posted_at < cancelled
+        ]
+        self.b._note(
+            incident.owner,
+            cancelled,
+            f"raised twice, same as {original.number}; cancelling\n/status cancelled",
+            incident=incident.number,
+        )
+
+    def _reports(self, parent: IncidentSpec) -> None:
+        """User reports of the same outage, each its own incident, linked to the parent and
+        resolved with it."""
+        desk = self.b.by_team["service-desk"]
+        for _ in range(self.rng.randint(2, 5)):
+            at = parent.registered_at + timedelta(minutes=self.rng.uniform(3, 60))
+            if at >= parent.resolved_at:
+                continue
+            person = self.rng.choice(desk)
+            child = IncidentSpec(
+                number=f"INC{len(self.b.incidents) + 1:07d}",
+                title=f"User report: {parent.title.split(': ', 1)[-1]}",
+                service=parent.service,
+                group="service-desk",
+                category=parent.category,
+                impact=3,
+                urgency=2,
+                status=parent.status,
+                owner=person,
+                reporter=person,
+                team=[person],
+                registered_at=at,
+                acknowledged_at=at + timedelta(minutes=self.rng.uniform(1, 10)),
+                resolved_at=parent.resolved_at,
+                closed_at=parent.closed_at,
+                made_sla=True,
+                subcategory=parent.subcategory,
+                description="A caller reports the outage.",
+                parent=parent.number,
+            )
+            self.b.incidents.append(child)
+            self.b._note(
+                person,
+                child.acknowledged_at,
+                f"caller reports the same, linking\n/link {parent.number}",
+                incident=child.number,
+            )
+
+    def _restricted(self) -> None:
+        """A phishing wave, worked by security behind closed doors."""
+        team = self.rng.sample(self.b.by_team["security"], min(3, len(self.b.by_team["security"])))
+        at = self.b._moment()
+        incident = self.b._incident(
+            next(p for p in SERVICES if p.name == "Email"),
+            at,
+            impact=2,
+            urgency=1,
+            team=team,
+            title="Email: credential harvesting mails reach staff",
+        )
+        incident.restricted = True
+        incident.subcategory, incident.description = "Phishing", "Security incident; need to know."
+        for minutes in sorted(self.rng.uniform(5, 240) for _ in range(self.rng.randint(4, 8))):
+            self.b._note(
+                self.rng.choice(team),
+                at + timedelta(minutes=minutes),
+                self.rng.choice(SECRET_PHRASES),
+                incident=incident.number,
+            )
+        self.b.truth.restricted.append(
+            {"incident": incident.number, "tags": ["phishing", "credential_reset"], "team": team}
+        )
+
+
+SECRET_PHRASES = (
+    "blocked the sender domain at the gateway #phishing",
+    "three staff entered passwords, forcing resets #credential_reset #phishing",
+    "pulled the mails from all inboxes #phishing",
+    "no sign of the harvested accounts being used yet #credential_reset",
+)

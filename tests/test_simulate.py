@@ -72,10 +72,40 @@ def test_incidents_have_consistent_lifecycles_and_some_miss_their_sla(world):
         if incident.resolved_at:
             assert incident.registered_at < incident.resolved_at <= END
             assert incident.status in ("resolved", "closed")
+        elif incident.cancelled_at:
+            assert incident.status == "cancelled" and incident.registered_at < incident.cancelled_at
         else:
             assert incident.status in ("new", "in_progress", "on_hold")
+        if incident.reopened_at:
+            assert incident.first_resolved_at < incident.reopened_at < incident.resolved_at
     outcomes = Counter(i.made_sla for i in world.incidents if i.made_sla is not None)
     assert outcomes[True] > outcomes[False] > 10
+
+
+def test_some_incidents_reopen_cancel_gather_reports_or_are_restricted(world):
+    by_number = {i.number: i for i in world.incidents}
+    reopened = [i for i in world.incidents if i.reopened_at]
+    cancelled = [i for i in world.incidents if i.status == "cancelled"]
+    children = [i for i in world.incidents if i.parent]
+    secret = [i for i in world.incidents if i.restricted]
+    assert 5 <= len(reopened) <= 0.08 * len(world.incidents)
+    assert 3 <= len(cancelled) <= 0.06 * len(world.incidents)
+    assert len({c.parent for c in children}) >= 2 and len(children) >= 4
+    for child in children:
+        parent = by_number[child.parent]
+        assert parent.registered_at < child.registered_at < parent.resolved_at
+        assert child.resolved_at == parent.resolved_at and child.service == parent.service
+    assert secret and {s["incident"] for s in world.truth.restricted} == {i.number for i in secret}
+    for incident in secret:
+        authors = {n.author for n in world.notes if n.incident == incident.number}
+        assert authors <= set(incident.team)
+    quick = Counter(
+        line.split()[0]
+        for n in world.notes
+        for line in n.text.splitlines()
+        if line.startswith("/")
+    )
+    assert {"/status", "/link"} <= set(quick)
 
 
 def people_per_day(world, tag: str) -> dict:
@@ -142,12 +172,13 @@ def test_noise_tags_are_steady(world):
 
 def test_i2i_demo_stores_it_all_with_its_ground_truth(ctx):
     summary = demo.build_demo(notes=600, seed=3, days=10, end=END)
-    assert re.search(r"46 people, 60\d notes over 10 days, \d+ incidents", summary)
+    assert re.search(r"46 people, 6\d\d notes over 10 days, \d+ incidents", summary)
     assert db.session.scalar(select(func.count()).select_from(Note)) >= 600
     assert db.session.scalar(select(func.count()).select_from(IncidentMember)) > 100
     truth_file = ctx.config["I2I_INSTANCE_DIR"] + "/" + demo.TRUTH_FILE
     truth = json.loads(Path(truth_file).read_text(encoding="utf-8"))
-    assert {"bursts", "emerging", "alias_drift", "tag_pairs", "lead_lag", "teams"} <= set(truth)
+    keys = {"bursts", "emerging", "alias_drift", "tag_pairs", "tag_attributes", "lead_lag"}
+    assert keys | {"teams", "noise", "restricted"} <= set(truth)
     burst = tags.get_tag("password_reset")
     assert burst.note_count >= 12
     closed = db.session.scalar(
@@ -155,3 +186,19 @@ def test_i2i_demo_stores_it_all_with_its_ground_truth(ctx):
     )
     assert closed > 10
     assert "already built" in demo.build_demo(notes=10, seed=3, days=10)
+    from app import accounts, incidents
+    from app.models import Service
+
+    assert db.session.scalar(select(func.count()).select_from(Service)) == len(demo.SERVICES)
+    assert db.session.scalar(select(func.count()).where(Incident.parent_id.is_not(None))) >= 2
+    (secret,) = db.session.scalars(select(Incident).where(Incident.restricted))
+    rui = accounts.get_user("rui")  # a researcher, not on the security team
+    assert secret.number not in {i.number for i in incidents.search_incidents(rui, status="all")}
+    hidden = select(func.count()).where(Note.incident_id == secret.id)
+    assert db.session.scalar(hidden) >= 4
+    assert all(
+        "phishing" not in tag.key or tag.note_count == 0
+        for tag in tags.suggest_tags("phish") + [tags.find_tag("phishing")]
+        if tag is not None
+    )
+    assert truth["restricted"][0]["incident"] == secret.number
