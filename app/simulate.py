@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -248,6 +249,12 @@ def week_start(moment: datetime) -> datetime:
     return day - timedelta(days=day.weekday())
 
 
+def _busiest_hour(times: list[datetime]) -> datetime:
+    """The start of the clock hour with the most of `times` (the earliest of equals)."""
+    hours = Counter(t.replace(minute=0, second=0, microsecond=0) for t in times)
+    return min(hours, key=lambda hour: (-hours[hour], hour))
+
+
 def _busy(moment: datetime) -> float:
     """How busy an hour is: working hours on weekdays most, nights and weekends least."""
     hour = 1.0 if 7 <= moment.hour < 18 else 0.35 if 18 <= moment.hour < 23 else 0.1
@@ -431,20 +438,21 @@ class _Builder:
         incident = self._incident(
             profile, onset, impact=2, urgency=1, team=people[:3], title="Password resets piling up"
         )
+        times = []
         for i, person in enumerate(people):
             at = onset + timedelta(minutes=20 + i * self.rng.uniform(8, 25))
+            times.append(at)
             self._note(
                 person,
                 at,
                 "another password reset at shift change, staff locked out of EPR #password_reset",
                 incident=incident.number,
             )
-        peak = onset + timedelta(hours=2)
         self.truth.bursts.append(
             {
                 "tag": "password_reset",
                 "onset": onset.isoformat(),
-                "peak": peak.isoformat(),
+                "peak": _busiest_hour(times).isoformat(),
                 "people": sorted(people),
                 "service": profile.name,
                 "why": "password resets under time pressure at the 07:00 shift change",
@@ -452,17 +460,25 @@ class _Builder:
         )
 
     def _plant_vpn_burst(self) -> None:
+        """People across teams reporting the same failing VPN concentrator, on its incident."""
         day = self.days * 0.3
         onset = self._moment(day)
         people = self.rng.sample(self.people, 7)
-        for i, person in enumerate(people):
-            at = onset + timedelta(minutes=15 + 35 * i)
-            self._note(person.username, at, "VPN keeps dropping for me too #vpn_drop")
+        vpn = next(p for p in SERVICES if p.name == "VPN")
+        incident = self._incident(vpn, onset, impact=2, urgency=1, title="VPN: tunnels dropping")
+        times = [onset + timedelta(minutes=15 + self.rng.uniform(20, 45) * i) for i in range(7)]
+        for person, at in zip(people, times, strict=True):
+            self._note(
+                person.username,
+                at,
+                "VPN keeps dropping for me too #vpn_drop",
+                incident=incident.number,
+            )
         self.truth.bursts.append(
             {
                 "tag": "vpn_drop",
                 "onset": onset.isoformat(),
-                "peak": (onset + timedelta(hours=2)).isoformat(),
+                "peak": _busiest_hour(times).isoformat(),
                 "people": sorted(p.username for p in people),
                 "service": "VPN",
                 "why": "a VPN concentrator failing, reported by people across teams",
@@ -682,7 +698,7 @@ class _Lifecycles:
     def _restricted(self) -> None:
         """A phishing wave, worked by security behind closed doors."""
         team = self.rng.sample(self.b.by_team["security"], min(3, len(self.b.by_team["security"])))
-        at = self.b._moment()
+        at = self.b._moment(self.rng.uniform(0.2, 0.8) * self.b.days)
         incident = self.b._incident(
             next(p for p in SERVICES if p.name == "Email"),
             at,

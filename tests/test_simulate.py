@@ -100,10 +100,7 @@ def test_some_incidents_reopen_cancel_gather_reports_or_are_restricted(world):
         authors = {n.author for n in world.notes if n.incident == incident.number}
         assert authors <= set(incident.team)
     quick = Counter(
-        line.split()[0]
-        for n in world.notes
-        for line in n.text.splitlines()
-        if line.startswith("/")
+        line.split()[0] for n in world.notes for line in n.text.splitlines() if line.startswith("/")
     )
     assert {"/status", "/link"} <= set(quick)
 
@@ -124,6 +121,44 @@ def test_the_planted_burst_is_there_and_sized_like_a_real_one(world):
     days = people_per_day(world, "password_reset")
     usual = sorted(len(p) for d, p in days.items() if d != onset.date())
     assert len(days[onset.date()]) >= 12 > 3 * (usual[len(usual) // 2] if usual else 0)
+
+
+@pytest.mark.parametrize(
+    "tag,service", [("password_reset", "Patient Records"), ("vpn_drop", "VPN")]
+)
+def test_each_burst_is_on_its_service_and_peaks_when_the_truth_says(world, tag, service):
+    burst = next(b for b in world.truth.bursts if b["tag"] == tag)
+    assert burst["service"] == service and 3 <= len(burst["people"]) <= 20
+    onset, peak = (datetime.fromisoformat(burst[k]) for k in ("onset", "peak"))
+    by_number = {i.number: i for i in world.incidents}
+    notes = [
+        n
+        for n in world.notes
+        if f"#{tag}" in n.text and onset <= n.posted_at < onset + timedelta(hours=8)
+    ]
+    assert {n.author for n in notes} == set(burst["people"])
+    assert {by_number[n.incident].service for n in notes} == {service}
+    hours = Counter(n.posted_at.replace(minute=0, second=0, microsecond=0) for n in notes)
+    assert onset <= peak and hours[peak] == max(hours.values())
+
+
+def test_the_tag_tied_to_a_service_and_priority_takes_longer_to_resolve(world):
+    planted = world.truth.tag_attributes[0]
+    on_tag = {n.incident for n in world.notes if f"#{planted['tag']}" in n.text and n.incident}
+    incidents = [i for i in world.incidents if i.service == planted["service"] and i.resolved_at]
+    hours = {i.number: (i.resolved_at - i.registered_at).total_seconds() / 3600 for i in incidents}
+    tagged = sorted(h for number, h in hours.items() if number in on_tag)
+    others = sorted(
+        h
+        for number, h in hours.items()
+        if number not in on_tag and by_priority(world, number) == planted["priority"]
+    )
+    assert {by_priority(world, number) for number in on_tag} == {planted["priority"]}
+    assert tagged[len(tagged) // 2] > 2 * others[len(others) // 2]
+
+
+def by_priority(world, number: str) -> int:
+    return next(i.priority for i in world.incidents if i.number == number)
 
 
 def test_the_emerging_tag_is_new_and_rising(world):
