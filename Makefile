@@ -1,5 +1,5 @@
 # I2I: `make run` builds the demo and serves it; `make test` runs every test.
-# Both install what they need first (a virtual environment; Chromium and PostgreSQL for tests).
+# Both install what they need first (a virtual environment; Chromium, PostgreSQL and Redis for tests).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -19,12 +19,13 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# Debian packages the tests drive: a real Chromium and a real PostgreSQL server.
+# Debian packages the tests drive: a real Chromium, PostgreSQL server and Redis server.
 system-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-		echo "Installing Chromium and PostgreSQL from Debian packages..."; \
+	@if ! command -v chromium >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		|| ! command -v redis-server >/dev/null 2>&1; then \
+		echo "Installing Chromium, PostgreSQL and Redis from Debian packages..."; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium postgresql fonts-dejavu-core >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium postgresql redis-server fonts-dejavu-core >/dev/null; \
 	fi
 
 run: $(STAMP)

@@ -7,6 +7,11 @@ process ends, however it ends (a worker killed with SIGKILL included), so anothe
 takes over within a second. Only the leader runs the duties; the work a duty does lives
 in the domain modules, and each duty is safe to run twice (a duty that died halfway
 leaves the database as its transaction found it).
+
+With REDIS_URL set (several machines), the leader is elected in Redis instead: a key set
+only if absent, with a time to live the leader renews every tick. A leader that dies
+stops renewing and another process, on any machine, takes over once the key expires
+(LEASE seconds). The search index then lives in a shared I2I_INSTANCE_DIR.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,45 +49,120 @@ def default_duties() -> list[Duty]:
     ]
 
 
+class FileLeadership:
+    """One leader among the processes of one machine: an exclusive lock on a file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.file = None
+
+    def acquire(self) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.file = self.file or open(self.path, "a+")  # noqa: SIM115 — held while leading
+        try:
+            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        self.file.seek(0)
+        self.file.truncate()
+        self.file.write(f"{os.getpid()}\n")
+        self.file.flush()
+        return True
+
+    def renew(self) -> bool:
+        return True  # held until the process lets go or ends
+
+    def release(self) -> None:
+        if self.file is not None:
+            fcntl.flock(self.file, fcntl.LOCK_UN)
+            self.file.close()
+            self.file = None
+
+
+class RedisLeadership:
+    """One leader among processes on any number of machines: a Redis key with a lease."""
+
+    KEY = "i2i:jobs:leader"
+    LEASE = 5.0  # seconds a dead leader keeps the lead
+    # Renew the lease, or give the lead up, only while the key still holds our token.
+    IF_OURS = (
+        "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call({}) else return 0 end"
+    )
+    RENEW = IF_OURS.format("'pexpire', KEYS[1], ARGV[2]")
+    RELEASE = IF_OURS.format("'del', KEYS[1]")
+
+    def __init__(self, url: str, lease: float = LEASE):
+        import redis
+
+        self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.lease_ms = int(lease * 1000)
+        self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def acquire(self) -> bool:
+        return bool(self.redis.set(self.KEY, self.token, nx=True, px=self.lease_ms))
+
+    def renew(self) -> bool:
+        return bool(self.redis.eval(self.RENEW, 1, self.KEY, self.token, self.lease_ms))
+
+    def release(self) -> None:
+        self.redis.eval(self.RELEASE, 1, self.KEY, self.token)
+
+    def holder(self) -> str | None:
+        value = self.redis.get(self.KEY)
+        return value.decode() if value else None
+
+
 class Runner(threading.Thread):
-    """Runs the duties while this process holds the leader lock (see the module doc)."""
+    """Runs the duties while this process leads (see the module doc)."""
 
     def __init__(self, app: Flask, duties: list[Duty] | None = None, tick: float = 0.5):
         super().__init__(name="i2i-jobs", daemon=True)
         self.app = app
         self.duties = duties if duties is not None else default_duties()
         self.tick = tick
-        self.lock_path = Path(app.config["I2I_INSTANCE_DIR"]) / "jobs.lock"
+        redis_url = app.config.get("REDIS_URL")
+        self.leadership = (
+            RedisLeadership(redis_url)
+            if redis_url
+            else FileLeadership(Path(app.config["I2I_INSTANCE_DIR"]) / "jobs.lock")
+        )
         self.stopping = threading.Event()
         self.leading = threading.Event()
         self._next = {duty.name: 0.0 for duty in self.duties}
 
     def run(self) -> None:
-        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.lock_path, "a+") as lock:
-            while not self.stopping.is_set():
-                if self.leading.is_set() or self._try_lead(lock):
-                    self._run_due()
-                self.stopping.wait(self.tick)
-            if self.leading.is_set():
-                fcntl.flock(lock, fcntl.LOCK_UN)
+        while not self.stopping.is_set():
+            if self._lead():
+                self._run_due()
+            self.stopping.wait(self.tick)
+        if self.leading.is_set():
+            self._quietly(self.leadership.release)
 
     def stop(self, timeout: float = 5.0) -> None:
         self.stopping.set()
         self.join(timeout)
 
-    def _try_lead(self, lock) -> bool:
+    def _lead(self) -> bool:
+        """Whether this process leads now: it keeps the lead it has, or takes a free one."""
+        if self.leading.is_set():
+            if self._quietly(self.leadership.renew):
+                return True
+            self.leading.clear()
+            log.warning("process %s lost the lead of the background duties", os.getpid())
+        if self._quietly(self.leadership.acquire):
+            self.leading.set()
+            log.info("process %s runs the background duties", os.getpid())
+            return True
+        return False
+
+    @staticmethod
+    def _quietly(step: Callable[[], object]):
+        """A leadership step; False when its store cannot be reached (tried again next tick)."""
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            return step()
+        except Exception as error:  # Redis down, say: nobody leads until it is back
+            log.warning("background duties: leadership unavailable (%s)", error)
             return False
-        lock.seek(0)
-        lock.truncate()
-        lock.write(f"{os.getpid()}\n")
-        lock.flush()
-        self.leading.set()
-        log.info("process %s runs the background duties", os.getpid())
-        return True
 
     def _run_due(self) -> None:
         now = time.monotonic()
