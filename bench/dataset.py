@@ -107,6 +107,7 @@ def _index(app) -> None:
         summary = index.rebuild()
         db.session.execute(update(SearchOutbox).values(applied_at=utcnow()))
         db.session.commit()
+        index.current_generation().set_replay(None)  # nothing to replay: nothing else wrote
         print(f"{summary} (search index, {time.perf_counter() - started:.0f} s)", flush=True)
 
 

@@ -67,6 +67,23 @@ def test_posting_never_waits_for_the_index_and_nothing_queued_is_lost(sam, post)
     assert found.degraded is None  # every note was queued: the new index is whole
 
 
+def test_a_fresh_note_does_not_wait_behind_a_backlog(sam, post, monkeypatch):
+    from app.bulk import NoteDraft, post_notes
+    from app.database import write_transaction
+
+    post(sam, "first")
+    caught_up()
+    with write_transaction():  # an import queues many at once
+        post_notes([NoteDraft(sam.id, f"imported {i} #old", utcnow()) for i in range(30)])
+    fresh = post(sam, "the printer is on fire #now")
+    monkeypatch.setattr(index, "LIVE", 3)
+    assert index.apply_outbox(limit=10) == 13  # the ten oldest and the three newest
+    finder.forget_searchers()
+    assert ids(finder.search(sam, "#now")) == [fresh.id]
+    caught_up()
+    assert finder.search(sam, "#old").total == 30
+
+
 def test_restricted_notes_are_never_found_or_counted_by_outsiders(sam, lee, post):
     secret = incidents.register(sam, title="Intrusion", restricted=True)
     post(sam, "attacker used the VPN #breach", incident=secret)

@@ -40,6 +40,7 @@ from app.models import Hashtag, Incident, Note, NoteTag, SearchOutbox, User, utc
 from app.search.schema import SCHEMA, document
 
 BATCH = 2_000
+LIVE = 200  # of a batch, the newest changes also taken when the queue holds a backlog
 KEEP_APPLIED = timedelta(minutes=30)  # how long applied outbox rows stay for a rebuild
 NO_SYNC = {"synchronize_session": False}
 # Segments stay as separate files. Whoosh reads a "compound" segment (all its files in one)
@@ -235,6 +236,9 @@ def apply_outbox(limit: int = BATCH, timeout: float = 10.0) -> int:
     else:
         pending = pending.where(SearchOutbox.applied_at.is_(None))
     rows = db.session.execute(pending.order_by(SearchOutbox.id).limit(limit)).all()
+    if len(rows) == limit and replay is None:  # a backlog (an import): new notes go first too
+        newest = pending.order_by(SearchOutbox.id.desc()).limit(LIVE)
+        rows = sorted(set(rows) | set(db.session.execute(newest).all()))
     db.session.commit()
     if not rows:
         generation.set_replay(None)
