@@ -179,6 +179,28 @@ def test_legacy_updates_with_the_time_only_are_split_on_their_day():
     ]
 
 
+def test_broken_status_page_files_are_skipped_with_reasons(ctx, statuspage_slice):
+    from app.models import Note
+
+    folder = statuspage_slice / "incidents"
+    (folder / "aaaa-broken.json").write_text("{not json")
+    (folder / "aaab-wrong.json").write_text('{"page": {}}')
+    real = json.loads((folder / "zzm4nczlpjyy.json").read_text())
+    real["incident"]["id"] = "badupdate01"
+    real["incident"]["incident_updates"][0]["display_at"] = "yesterday-ish"
+    (folder / "aaac-bad-update.json").write_text(json.dumps(real))
+    summary = importers.import_statuspage(statuspage_slice)
+    assert summary.created == 3
+    assert summary.skipped == {"unreadable files": 2, "incidents with bad updates": 1}
+    problems = "\n".join(summary.problems)
+    assert "aaaa-broken.json: unreadable files" in problems
+    assert "aaab-wrong.json: unreadable files" in problems
+    assert "incident badupdate01: incidents with bad updates" in problems
+    bad = select(Incident).where(Incident.external_ref == "statuspage:badupdate01")
+    assert db.session.scalar(bad) is None  # not half-written
+    assert count(Note) > 0
+
+
 def test_statuspage_import_is_idempotent(ctx, statuspage_slice):
     importers.import_statuspage(statuspage_slice)
     before = count(Incident)

@@ -325,3 +325,39 @@ def test_the_timeline_interleaves_notes_and_changes_by_when_they_happened(client
     ]
     assert order == sorted(order)
     assert re.search(r'<a href="/u/sam">@sam</a>\s+changed <strong>status</strong>', timeline)
+
+
+def test_the_register_form_keeps_every_field_and_refuses_bad_ones(client, sam, make_user):
+    make_user("lee")
+    form = {
+        "title": "Lab results late",
+        "description": "HL7 feed stalls <script>alert(1)</script>",
+        "service": "Lab Results",
+        "category": "Software",
+        "subcategory": "Interface",
+        "impact": "2",
+        "urgency": "1",
+        "assignment_group": "clinical-apps",
+        "owner": "@lee",
+        "restricted": "y",
+    }
+    assert client.post("/incidents/new", form).status_code == 302
+    incident = db.session.query(Incident).one()
+    assert (incident.category, incident.subcategory, incident.assignment_group) == (
+        "Software",
+        "Interface",
+        "clinical-apps",
+    )
+    assert incident.owner.username == "lee" and incident.restricted and incident.priority == 2
+    page = client.get(f"/incidents/{incident.number}").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
+    for bad, reason in [
+        ({"title": ""}, "title"),
+        ({"impact": "7"}, "mpact"),
+        ({"owner": "@nobody"}, "nobody"),
+        ({"title": "x" * 201}, "title"),
+    ]:
+        response = client.post("/incidents/new", form | bad, htmx=True)
+        assert response.status_code in (400, 404), bad
+        assert reason in response.get_data(as_text=True).lower(), bad
+    assert db.session.query(Incident).count() == 1

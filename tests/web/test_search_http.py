@@ -70,3 +70,20 @@ def test_a_missing_index_says_search_is_unavailable_and_the_site_works(client, s
     assert "Search is unavailable: the search index is missing" in response.get_data(as_text=True)
     assert client.get("/").status_code == 200
     assert client.post("/notes", {"text": "still posting"}).status_code == 302
+
+
+def test_a_corrupt_index_says_so_on_the_page_and_the_site_works(client, sam, post):
+    from pathlib import Path
+
+    post(sam, "certificate expired")
+    caught_up()
+    for path in Path(index.current_generation().path).glob("_MAIN_*.toc"):
+        path.write_bytes(b"garbage")
+    finder.forget_searchers()
+    response = client.get("/search?q=certificate", htmx=True)
+    assert response.status_code == 200
+    assert "Search is unavailable: the search index cannot be read" in response.get_data(
+        as_text=True
+    )
+    assert client.post("/notes", {"text": "still posting"}).status_code == 302
+    assert "still posting" in client.get("/").get_data(as_text=True)
