@@ -98,8 +98,7 @@ def post_notes(drafts: list[NoteDraft]) -> list[int]:
     text names that its author may see, as a posted note does."""
     if not drafts:
         return []
-    pattern = current_pattern()
-    drafts = [_cleaned(d, pattern) for d in drafts]
+    drafts = checked(drafts)
     parents = _parents(drafts)
     drafts = _with_incidents(drafts, parents)
     rows = [
@@ -136,6 +135,13 @@ def post_notes(drafts: list[NoteDraft]) -> list[int]:
     _timelines(notes, mentioned)
     outbox.enqueue(ids)
     return ids
+
+
+def checked(drafts: list[NoteDraft]) -> list[NoteDraft]:
+    """The drafts as they will be stored, or Refused for the first that cannot be (the
+    checks `post_note` makes): lets a caller check a record's notes before writing it."""
+    pattern = current_pattern()
+    return [_cleaned(d, pattern) for d in drafts]
 
 
 def _cleaned(draft: NoteDraft, pattern: str) -> NoteDraft:

@@ -469,14 +469,18 @@ def _store_statuspage(batch, account, summary: Summary) -> None:
     """Write a batch in one transaction; each incident in a savepoint of its own, so a bad
     one is skipped with its reason and never half-written."""
     with write_transaction():
+        drafts: list[NoteDraft] = []
         for incident in batch:
             try:
                 with db.session.begin_nested():
-                    _statuspage_incident(incident, account)
-                summary.created += 1
+                    notes = _statuspage_incident(incident, account)
             except (Refused, KeyError, TypeError, ValueError) as error:
                 reason = getattr(error, "message", None) or repr(error)
                 summary.skip("incidents with bad updates", f"incident {incident.get('id')}", reason)
+                continue
+            drafts += notes
+            summary.created += 1
+        bulk.post_notes(drafts)  # checked with their incidents: the batch's notes at once
 
 
 def _component_tags(components: list[str], room: int = 120) -> str:
@@ -488,7 +492,9 @@ def _component_tags(components: list[str], room: int = 120) -> str:
     return tags
 
 
-def _statuspage_incident(incident: dict, account: User) -> None:
+def _statuspage_incident(incident: dict, account: User) -> list[NoteDraft]:
+    """Store one status-page incident with its events; returns its notes, checked, for
+    the batch to write together."""
     from app import incidents
 
     components = [c["name"] for c in incident.get("components") or []]
@@ -537,7 +543,7 @@ def _statuspage_incident(incident: dict, account: User) -> None:
         for when, text in _messages(update)
         for chunk in _chunks(text, room)
     ]
-    bulk.post_notes(drafts)
+    drafts = bulk.checked(drafts)  # a bad note refuses its incident here, in its savepoint
     if resolved:
         db.session.add(
             IncidentEvent(
@@ -549,3 +555,4 @@ def _statuspage_incident(incident: dict, account: User) -> None:
                 new="resolved",
             )
         )
+    return drafts
