@@ -101,6 +101,20 @@ def test_import_servicenow_prints_a_summary_and_is_idempotent(i2i, tmp_path):
     assert "created 0" in again.stdout and "already imported (unchanged)" in again.stdout
 
 
+def test_import_statuspage_prints_progress_and_a_summary_and_is_idempotent(i2i, tmp_path):
+    source = ROOT.parent / "shared" / "data" / "github-status-history" / "incidents"
+    folder = tmp_path / "status" / "incidents"
+    folder.mkdir(parents=True)
+    for name in ("01sqkcp7z62r.json", "1bvl46bpr0bl.json", "zzm4nczlpjyy.json"):
+        (folder / name).write_bytes((source / name).read_bytes())
+    first = i2i("import", "statuspage", str(folder.parent))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("created 3, updated 0, skipped: none")
+    assert "Importing status-page incidents" in first.stderr  # the progress bar
+    again = i2i("import", "statuspage", str(folder.parent))
+    assert again.stdout.startswith("created 0, updated 0, skipped: 3 already imported")
+
+
 def test_import_of_a_missing_or_wrong_file_fails_with_one_line(i2i, tmp_path):
     assert i2i("import", "servicenow", str(tmp_path / "nope.csv")).returncode != 0
     wrong = tmp_path / "wrong.csv"

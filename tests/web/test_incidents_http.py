@@ -167,6 +167,9 @@ def test_a_restricted_incident_leaves_no_trace_in_any_view_an_outsider_opens(
     assert other_client.get("/notifications").get_data(as_text=True).count("mentioned") == 0
     for url in ("/incidents", "/incidents/major", "/incidents?status=all&risk=yes"):
         assert secret.number not in other_client.get(url).get_data(as_text=True), url
+    row = f"<td>P{secret.priority}</td><td>1</td>"  # MTTA/MTTR: one incident of its priority
+    assert row not in other_client.get("/incidents/metrics?by=priority").get_data(as_text=True)
+    assert row in client.get("/incidents/metrics?by=priority").get_data(as_text=True)
     # a member sees it all
     assert "creds leaked" in client.get("/tags/phish").get_data(as_text=True)
     db.session.refresh(lee)
