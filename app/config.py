@@ -47,7 +47,6 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "I2I_INSTANCE_DIR": str(instance_dir),
         "SECRET_KEY": secret or _development_secret(instance_dir),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_dir),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL"),
         "I2I_ALERTMANAGER_TOKEN": os.environ.get("I2I_ALERTMANAGER_TOKEN"),
         # Session cookie: never readable from script, not sent on cross-site posts.
@@ -73,6 +72,9 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         ),
     }
     settings.update(overrides)
+    settings.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", _engine_options(settings["SQLALCHEMY_DATABASE_URI"])
+    )
     return settings
 
 
@@ -146,6 +148,17 @@ def _names(text: str, setting: str) -> tuple[str, ...]:
     if not names:
         raise ConfigError(f"{setting} names at least one label")
     return names
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    """Pool settings; on PostgreSQL, generic plans for prepared statements. psycopg
+    prepares a statement once it has run five times on a connection; PostgreSQL would
+    still plan a home feed's union of followed tags afresh at every run (7 ms to plan,
+    under 1 to run) because each custom plan looks a little cheaper than the generic one."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        options["connect_args"] = {"options": "-c plan_cache_mode=force_generic_plan"}
+    return options
 
 
 def _database_url(instance_dir: Path) -> str:

@@ -1,0 +1,47 @@
+"""How a request's database session ends: a read with COMMIT (so PostgreSQL keeps its
+prepared statements), anything left pending by mistake with ROLLBACK."""
+
+from __future__ import annotations
+
+from sqlalchemy import event, select, text
+
+from app.extensions import db
+from app.models import User
+from tests.conftest import wipe
+
+
+def test_a_read_ends_with_commit_and_stray_changes_are_rolled_back(app, make_user):
+    wipe(app)
+    with app.app_context():
+        make_user("sam")
+    ends: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    listeners = {
+        "commit": lambda conn: ends.append("commit"),
+        "rollback": lambda conn: ends.append("rollback"),
+    }
+    for name, listener in listeners.items():
+        event.listen(engine, name, listener)
+    try:
+        with app.app_context():
+            db.session.scalar(select(User.username))
+        assert ends == ["commit"]
+        ends.clear()
+        with app.app_context():
+            db.session.scalar(select(User).where(User.username == "sam")).display_name = "Oops"
+        assert ends == ["rollback"]  # never written: writes go through write_transaction
+        with app.app_context():
+            assert db.session.scalar(select(User.display_name)) != "Oops"
+    finally:
+        for name, listener in listeners.items():
+            event.remove(engine, name, listener)
+    if engine.dialect.name == "postgresql":  # a statement run often is prepared, and stays
+        for _ in range(7):
+            with app.app_context():
+                db.session.scalar(select(User.username).where(User.id > 0))
+        with app.app_context():
+            prepared = db.session.scalar(
+                text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%users%'")
+            )
+        assert prepared >= 1
