@@ -25,7 +25,7 @@ from app.database import bulk_write_transaction, write_transaction
 from app.errors import Refused
 from app.extensions import db
 from app.importers import NoProgress, Progress, Summary, parse_time
-from app.incidents import check_scale, log_change, priority_for
+from app.incidents import check_scale, priority_for, update_fields
 from app.models import (
     INCIDENT_SOURCES,
     INCIDENT_STATUSES,
@@ -36,7 +36,6 @@ from app.models import (
     User,
 )
 from app.notes import clean_text, current_pattern
-from app.search import outbox
 from app.text import NoteText, read_note
 
 TEXT = (
@@ -222,21 +221,8 @@ def _upsert(record: dict) -> str:
             )
         )
         return "created"
-    changed = {k: v for k, v in values.items() if getattr(incident, k) != v}
     importer = db.session.get(User, people[IMPORTER])
-    for key, value in changed.items():
-        old = getattr(incident, key)
-        setattr(incident, key, value)
-        if key in ("owner_id", "reporter_id"):
-            key, old, value = key.removesuffix("_id"), _username(old), _username(value)
-        log_change(incident, importer, key, old, value)
-    if changed.keys() & {"service", "priority", "restricted"}:
-        outbox.enqueue_incident(incident.id)  # its notes' search documents carry these
-    return "updated" if changed else "unchanged"
-
-
-def _username(user_id: int | None) -> str | None:
-    return db.session.scalar(select(User.username).where(User.id == user_id)) if user_id else None
+    return "updated" if update_fields(importer, incident, values) else "unchanged"
 
 
 def _model_id(name: str | None) -> int | None:

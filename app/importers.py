@@ -287,7 +287,7 @@ def _servicenow_fields(number: str, rows: list[tuple[int, dict]], final: dict) -
 def update_incidents(records: list[dict], importer: str) -> int:
     """Bring incidents imported before up to date with a later export, one event a changed
     field (by the importer account, at the export's last change); returns how many changed."""
-    from app.incidents import log_change
+    from app.incidents import update_fields
 
     numbers = [r["incident"]["number"] for r in records]
     with write_transaction():
@@ -298,25 +298,14 @@ def update_incidents(records: list[dict], importer: str) -> int:
         people = accounts.ensure_accounts(
             {importer} | {r["incident"]["owner"] for r in records if r["incident"]["owner"]}
         )
-        owner_ids = {i.owner_id for i in stored.values()}
-        usernames = {v: k for k, v in people.items()} | dict(
-            db.session.execute(select(User.id, User.username).where(User.id.in_(owner_ids))).all()
-        )
         account = db.session.get(User, people[importer])
         changed = 0
         for record in records:
-            new, incident = record["incident"], stored[record["incident"]["number"]]
+            new = record["incident"]
+            values = {key: new[key] for key in UPDATABLE if key != "owner"}
+            values["owner_id"] = people.get(new["owner"])
             at = max((e["at"] for e in record["events"] if e["at"]), default=None)
-            differences = []
-            for key in UPDATABLE:
-                owner = key == "owner"
-                old = usernames.get(incident.owner_id) if owner else getattr(incident, key)
-                if old != new[key]:
-                    differences.append((key, old, new[key]))
-            for key, old, value in differences:
-                setattr(incident, "owner_id" if key == "owner" else key, people.get(value, value))
-                log_change(incident, account, key, old, value, at=at)
-            changed += bool(differences)
+            changed += update_fields(account, stored[new["number"]], values, at=at)
     return changed
 
 

@@ -134,6 +134,29 @@ def log_change(incident: Incident, actor: User | None, field: str, old, new, at=
     )
 
 
+def update_fields(
+    actor: User, incident: Incident, values: dict, at: datetime | None = None
+) -> bool:
+    """Set the fields of `values` (column names) that differ, one event each, people named
+    by username; returns whether any changed (imports of later versions of a record).
+    The notes' search documents carry the service, priority and restriction."""
+    changed = {key: value for key, value in values.items() if getattr(incident, key) != value}
+    for key, value in changed.items():
+        old = getattr(incident, key)
+        setattr(incident, key, value)
+        field = key
+        if key.endswith("_id") and key != "model_id":  # owner_id, reporter_id: a person
+            field, old, value = key.removesuffix("_id"), _username(old), _username(value)
+        log_change(incident, actor, field, old, value, at=at)
+    if changed.keys() & {"service", "priority", "restricted"}:
+        outbox.enqueue_incident(incident.id)
+    return bool(changed)
+
+
+def _username(user_id: int | None) -> str | None:
+    return db.session.scalar(select(User.username).where(User.id == user_id)) if user_id else None
+
+
 def _require_worker(actor: User) -> None:
     if not can_work(actor):
         raise Forbidden("Only responders, managers and admins work incidents.")
