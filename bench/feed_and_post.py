@@ -16,7 +16,6 @@ import http.client
 import multiprocessing
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -65,12 +64,6 @@ def build_database(notes: int) -> Path:
         db.engine.dispose()
     tmp.rename(path)
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Session:
@@ -159,6 +152,8 @@ def main() -> int:
     args = parser.parse_args()
 
     database = build_database(args.notes)
+    from tests.loopback import free_port, wait_until_listening
+
     port = free_port()
     env = os.environ | {
         "DATABASE_URL": f"sqlite:///{database}",
@@ -182,15 +177,7 @@ def main() -> int:
         env=env,
     )
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.time() > deadline or server.poll() is not None:
-                    raise SystemExit("gunicorn did not start") from None
-                time.sleep(0.2)
+        wait_until_listening(port, server, "gunicorn")
         session = Session(port)
         session.login()
         rows = [

@@ -26,7 +26,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,12 +40,6 @@ BIN = Path(sys.executable).parent
 PASSWORD = "load-bench-password"
 RUNS = ("steady", "kill-worker", "remove-index")
 SPAWN_RATE = 50  # users started a second: the crowd of 250 is up after 5 s
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def prepare(app, args) -> dict:
@@ -123,6 +116,8 @@ class Site:
     """gunicorn serving the run's copy, as `make run` would (background duties on)."""
 
     def __init__(self, url: str, instance: Path, workers: int) -> None:
+        from tests.loopback import free_port
+
         self.port, self.instance = free_port(), instance
         self.env = os.environ | {
             "DATABASE_URL": url,
@@ -150,15 +145,9 @@ class Site:
             cwd=ROOT,
             env=self.env,
         )
-        deadline = time.time() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                if time.time() > deadline or self.process.poll() is not None:
-                    raise SystemExit("gunicorn did not start") from None
-                time.sleep(0.2)
+        from tests.loopback import wait_until_listening
+
+        wait_until_listening(self.port, self.process, "gunicorn")
 
     def leader_pid(self) -> int:
         return int((self.instance / "jobs.lock").read_text().split()[0])

@@ -9,11 +9,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.loopback import free_port
 
 
 def _bin_dir() -> Path:
@@ -21,12 +22,6 @@ def _bin_dir() -> Path:
     if not found:
         raise RuntimeError("PostgreSQL is not installed; `make test` installs it (apt-get).")
     return Path(found[-1]).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -94,7 +89,7 @@ def start(root: Path | None = None) -> PostgresServer:
         run_as = ["runuser", "-u", "postgres", "--"]
     if not (data / "PG_VERSION").exists():
         _initdb(run_as, bin_dir, data)
-    port = _free_port()
+    port = free_port()
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200 "
     if keep:
         options += (

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from tests.loopback import free_port, wait_until_listening
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -27,12 +28,6 @@ PASSWORD = "correct horse battery"
 POSTERS, POSTS = 4, 30
 # A poster thread that dies must fail the test, not vanish into a warning.
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -53,7 +48,7 @@ def site(tmp_path):
             input=PASSWORD,
             **run,
         )
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             *(str(BIN / "gunicorn"), "-c", "python:app.gunicorn_conf", "--workers", "3"),
@@ -62,14 +57,7 @@ def site(tmp_path):
         cwd=ROOT,
         env=env,
     )
-    deadline = time.time() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert time.time() < deadline and server.poll() is None, "gunicorn did not start"
-            time.sleep(0.2)
+    wait_until_listening(port, server, "gunicorn")
     yield f"http://127.0.0.1:{port}", tmp_path
     server.send_signal(signal.SIGTERM)
     server.wait(timeout=30)
