@@ -18,7 +18,6 @@ import regex
 from app import accounts, incidents
 from app.database import trial_transaction
 from app.errors import Refused
-from app.extensions import db
 from app.models import Incident, User
 
 COMMAND = regex.compile(r"^/([a-z_]+)(?:[ \t]+(.*?))?[ \t]*$", regex.MULTILINE)
@@ -51,9 +50,8 @@ def describe(actor: User, incident: Incident, actions: list[QuickAction], text: 
     tried in a transaction that is rolled back, so a preview refuses exactly what posting
     would refuse (permissions, ITIL moves, a missing resolution note, an unknown parent)."""
     words = [_plan(action, incident)[0] for action in actions]
-    with trial_transaction():
+    with trial_transaction():  # its rollback also expires what the trial changed
         apply(actor, incident, actions, text)
-    db.session.expire_all()
     return words
 
 

@@ -131,9 +131,10 @@ def _behind() -> str | None:
     """How long the oldest change has waited for the index, when longer than BEHIND
     (the writer is stopped, or the index is locked), in words."""
     since = waiting_since()
-    if since is None or utcnow() - since < BEHIND:
+    waited = utcnow() - since if since is not None else None
+    if waited is None or waited < BEHIND:
         return None
-    seconds = int((utcnow() - since).total_seconds())
+    seconds = int(waited.total_seconds())
     return f"{seconds} s" if seconds < 120 else f"{seconds // 60} min"
 
 
