@@ -21,7 +21,6 @@ from app import follows
 from app.errors import Refused
 from app.extensions import db
 from app.models import (
-    Follow,
     Incident,
     IncidentEvent,
     Note,
@@ -153,9 +152,17 @@ def _statement(kind: str, direction: str, tags: int = 0, incidents: int = 0) -> 
 
 
 def _candidates(
-    feed: Feed, viewer: User, *, before: Cursor | None, after: Cursor | None, limit: int
+    feed: Feed,
+    viewer: User,
+    *,
+    before: Cursor | None,
+    after: Cursor | None,
+    limit: int,
+    followed: dict[str, list[int]] | None = None,
 ) -> list[tuple[int, datetime]]:
-    """(note id, sort_at) of up to `limit` notes, newest first (oldest first when `after`)."""
+    """(note id, sort_at) of up to `limit` notes, newest first (oldest first when `after`).
+
+    A home feed merges what the viewer follows (`follows.followed`, read here if not given)."""
     cursor = before or after
     direction = "before" if before else "after" if after else "top"
     params: dict[str, object] = {"subject_id": feed.subject_id, "limit": limit}
@@ -163,8 +170,9 @@ def _candidates(
     tags: list[int] = []
     followed_incidents: list[int] = []
     if feed.kind == "home":
-        tags = follows.followed_ids(viewer, "tag")[:MAX_FOLLOWED_TAGS]
-        followed_incidents = follows.followed_ids(viewer, "incident")[:MAX_FOLLOWED_TAGS]
+        followed = followed or follows.followed(viewer)
+        tags = followed["tag"][:MAX_FOLLOWED_TAGS]
+        followed_incidents = followed["incident"][:MAX_FOLLOWED_TAGS]
         params |= {f"t{i}": tag_id for i, tag_id in enumerate(tags)}
         params |= {f"i{i}": incident for i, incident in enumerate(followed_incidents)}
     if cursor is not None:
@@ -238,15 +246,20 @@ def page(feed: Feed, viewer: User, *, before: Cursor | None = None, limit: int =
 
     A home page also shows the changes to followed incidents (and the incidents of followed
     services) that happened in the stretch of time its notes cover."""
-    rows = _candidates(feed, viewer, before=before, after=None, limit=limit + 1)
+    followed = follows.followed(viewer) if feed.kind == "home" else None
+    rows = _candidates(feed, viewer, before=before, after=None, limit=limit + 1, followed=followed)
     notes = load_notes([note_id for note_id, _ in rows[:limit]])
     older = Cursor.of(notes[-1]) if len(rows) > limit and notes else None
     # An empty feed polls for anything posted from now on.
     newest = Cursor.of(notes[0]) if notes else (before or Cursor(utcnow(), 0))
     events = []
-    if feed.kind == "home":
-        upper = before.sort_at if before else None
-        events = followed_events(viewer, since=older.sort_at if older else None, until=upper)
+    if followed is not None:
+        events = followed_events(
+            viewer,
+            followed,
+            since=older.sort_at if older else None,
+            until=before.sort_at if before else None,
+        )
     return Page(notes, older, newest, events)
 
 
@@ -267,16 +280,19 @@ class EventView:
 
 
 def followed_events(
-    viewer: User, *, since: datetime | None, until: datetime | None
+    viewer: User,
+    followed: dict[str, list[int]],
+    *,
+    since: datetime | None,
+    until: datetime | None,
 ) -> list[EventView]:
-    """Changes in [since, until) to incidents `viewer` follows or whose service they follow,
-    newest first (at most MAX_EVENTS_A_PAGE), restricted incidents only for their team."""
-    incidents = follows.followed_ids(viewer, "incident")
-    services = select(Service.name).join(Follow, Follow.target_id == Service.id)
-    services = services.where(Follow.follower_id == viewer.id, Follow.target_type == "service")
-    service_names = list(db.session.scalars(services))
-    if not incidents and not service_names:
+    """Changes in [since, until) to incidents `viewer` follows or whose service they follow
+    (`follows.followed`), newest first (at most MAX_EVENTS_A_PAGE), restricted incidents
+    only for their team."""
+    incidents, services = followed["incident"], followed["service"]
+    if not incidents and not services:
         return []
+    service_names = select(Service.name).where(Service.id.in_(services))
     query = (
         select(IncidentEvent, Incident.number, Incident.title, User.username)
         .join(Incident, Incident.id == IncidentEvent.incident_id)

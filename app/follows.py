@@ -57,13 +57,22 @@ def is_following(user: User, target_type: str, target_id: int) -> bool:
     )
 
 
+# What the home feed merges on read (people reach it through timelines, filled on write).
+MERGED_ON_READ = ("tag", "incident", "service")
 # Read on every home-feed view: built once, so only the values change per call.
 _FOLLOWED = (
-    select(Follow.target_id)
-    .where(Follow.follower_id == bindparam("user_id"), Follow.target_type == bindparam("kind"))
-    .order_by(Follow.target_id)
+    select(Follow.target_type, Follow.target_id)
+    .where(
+        Follow.follower_id == bindparam("user_id"),
+        Follow.target_type.in_(bindparam("kinds", expanding=True)),
+    )
+    .order_by(Follow.target_type, Follow.target_id)
 )
 
 
-def followed_ids(user: User, target_type: str) -> list[int]:
-    return list(db.session.scalars(_FOLLOWED, {"user_id": user.id, "kind": target_type}))
+def followed(user: User, kinds: tuple[str, ...] = MERGED_ON_READ) -> dict[str, list[int]]:
+    """The ids `user` follows of each kind, in id order, read in one query."""
+    ids: dict[str, list[int]] = {kind: [] for kind in kinds}
+    for kind, target_id in db.session.execute(_FOLLOWED, {"user_id": user.id, "kinds": kinds}):
+        ids[kind].append(target_id)
+    return ids
