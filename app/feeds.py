@@ -230,12 +230,20 @@ _NOTES_BY_ID = (
 )
 
 
-def load_notes(ids: list[int]) -> list[NoteView]:
-    """The notes with these ids, in the order given (visibility is the caller's concern)."""
+_VISIBLE_NOTES_BY_ID = _NOTES_BY_ID.where(visible_notes_clause(None))
+
+
+def load_notes(ids: list[int], *, visible_to: User | None = None) -> list[NoteView]:
+    """The notes with these ids, in the order given; with `visible_to`, only those that
+    viewer may see (otherwise visibility is the caller's concern)."""
     if not ids:
         return []
     by_id = {}
-    for row in db.session.execute(_NOTES_BY_ID, {"ids": ids}):
+    if visible_to is None:
+        rows = db.session.execute(_NOTES_BY_ID, {"ids": ids})
+    else:
+        rows = db.session.execute(_VISIBLE_NOTES_BY_ID, {"ids": ids} | viewer_params(visible_to))
+    for row in rows:
         *values, username, display_name = row
         by_id[row.id] = NoteView(*values, author=Author(row.author_id, username, display_name))
     return [by_id[i] for i in ids if i in by_id]

@@ -23,12 +23,11 @@ from whoosh.query import AndNot, Or, Prefix, Term
 from app import tags
 from app.extensions import db
 from app.feeds import NoteView, load_notes
-from app.models import Incident, IncidentMember, Note, User, utcnow
+from app.models import Incident, IncidentMember, User, utcnow
 from app.search import engine
 from app.search.index import Generation, Unavailable, current_generation, waiting_since
 from app.search.query import ParsedQuery, parse
 from app.search.schema import ANALYZER
-from app.visibility import viewer_params, visible_notes_clause
 
 PER_PAGE = 20
 BEHIND = timedelta(seconds=30)  # the writer applies changes within a second or two
@@ -115,13 +114,7 @@ def search(
             results.degraded = f"Search is unavailable for a moment ({error}); try again."
             return results
     results.total, results.pages = total, -(-total // per_page)
-    visible = set(
-        db.session.scalars(
-            select(Note.id).where(Note.id.in_(ids), visible_notes_clause(viewer)),
-            viewer_params(viewer),
-        )
-    )
-    notes = load_notes([note_id for note_id in ids if note_id in visible])
+    notes = load_notes(ids, visible_to=viewer)
     results.hits = [Hit(note, excerpt(note.text, parsed)) for note in notes]
     results.seconds = time.perf_counter() - started
     return results
