@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from app.database import (
     add_to_counter,
@@ -244,11 +245,14 @@ class TagProfile:
 def tag_profile(tag: Hashtag) -> TagProfile:
     """Everything the tag page shows above the feed, read from kept counts (no scan)."""
     tag = canonical(tag)
-    aliases = list(
-        db.session.scalars(
-            select(Hashtag).where(Hashtag.canonical_id == tag.id).order_by(Hashtag.aliased_at)
-        )
+    # The tag and its aliases, with who first used each, in one query.
+    group = (
+        select(Hashtag)
+        .options(joinedload(Hashtag.first_user))
+        .where(or_(Hashtag.id == tag.id, Hashtag.canonical_id == tag.id))
+        .order_by(Hashtag.aliased_at, Hashtag.id)
     )
+    aliases = [m for m in db.session.scalars(group).unique() if m.id != tag.id]
     members = [tag, *aliases]
     people = db.session.scalar(
         select(func.count()).where(TagAuthor.tag_id == tag.id, TagAuthor.note_count > 0)
