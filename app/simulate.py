@@ -25,7 +25,8 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections import Counter
+from bisect import bisect_left, bisect_right
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -592,11 +593,16 @@ class _Lifecycles:
             profile = next(p for p in SERVICES if p.name == incident.service)
             incident.subcategory = self.rng.choice(profile.tags).lstrip("#").title()
             incident.description = f"Reported by the service desk: {incident.title.lower()}."
+        by_service: dict[str, list[IncidentSpec]] = defaultdict(list)
+        for incident in sorted(ordinary, key=lambda i: i.registered_at):
+            by_service[incident.service].append(incident)
+        cancelled: dict[str, tuple[datetime, str, str]] = {}  # number → when, owner, twin
         for incident in ordinary:
             if incident.resolved_at is not None and self.rng.random() < self.REOPEN:
                 self._reopen(incident)
             elif self.rng.random() < self.CANCEL:
-                self._cancel(incident, ordinary)
+                self._cancel(incident, by_service[incident.service], cancelled)
+        self._drop_notes_after(cancelled)
         big = [i for i in ordinary if i.priority <= 2 and i.resolved_at and not i.reopened_at]
         for parent in self.rng.sample(big, min(len(big), max(1, len(ordinary) // 120))):
             self._reports(parent)
@@ -629,33 +635,49 @@ class _Lifecycles:
             incident=incident.number,
         )
 
-    def _cancel(self, incident: IncidentSpec, ordinary: list[IncidentSpec]) -> None:
-        same = [
-            i
-            for i in ordinary
-            if i.service == incident.service
-            and i is not incident
-            and abs(i.registered_at - incident.registered_at) < timedelta(days=1)
+    def _cancel(
+        self,
+        incident: IncidentSpec,
+        same_service: list[IncidentSpec],
+        cancelled: dict[str, tuple[datetime, str, str]],
+    ) -> None:
+        """Cancel `incident` as a twin of another on its service registered within a day
+        (`same_service`: that service's incidents by registration time); its later notes are
+        dropped with the others' in one pass."""
+        day = timedelta(days=1)
+        moments = [i.registered_at for i in same_service]
+        near = same_service[
+            bisect_right(moments, incident.registered_at - day) : bisect_left(
+                moments, incident.registered_at + day
+            )
         ]
+        same = [i for i in near if i is not incident]
         if not same:
             return
-        cancelled = incident.registered_at + timedelta(minutes=self.rng.uniform(5, 40))
-        if cancelled >= self.b.end:
+        at = incident.registered_at + timedelta(minutes=self.rng.uniform(5, 40))
+        if at >= self.b.end:
             return
         original = self.rng.choice(same)
-        incident.status, incident.cancelled_at = "cancelled", cancelled
-        if incident.acknowledged_at is not None and incident.acknowledged_at > cancelled:
+        incident.status, incident.cancelled_at = "cancelled", at
+        if incident.acknowledged_at is not None and incident.acknowledged_at > at:
             incident.acknowledged_at = None
         incident.resolved_at = incident.closed_at = incident.made_sla = None
+        cancelled[incident.number] = (at, incident.owner, original.number)
+
+    def _drop_notes_after(self, cancelled: dict[str, tuple[datetime, str, str]]) -> None:
+        """Cancelled incidents lose the notes after their cancelling, which ends them."""
         self.b.notes = [
-            n for n in self.b.notes if n.incident != incident.number or n.posted_at < cancelled
+            n
+            for n in self.b.notes
+            if n.incident not in cancelled or n.posted_at < cancelled[n.incident][0]
         ]
-        self.b._note(
-            incident.owner,
-            cancelled,
-            f"raised twice, same as {original.number}; cancelling\n/status cancelled",
-            incident=incident.number,
-        )
+        for number, (at, owner, original) in cancelled.items():
+            self.b._note(
+                owner,
+                at,
+                f"raised twice, same as {original}; cancelling\n/status cancelled",
+                incident=number,
+            )
 
     def _reports(self, parent: IncidentSpec) -> None:
         """User reports of the same outage, each its own incident, linked to the parent and
