@@ -151,11 +151,12 @@ def _names(text: str, setting: str) -> tuple[str, ...]:
 
 
 def _engine_options(url: str) -> dict[str, Any]:
-    """Pool settings; on PostgreSQL, generic plans for prepared statements. psycopg
-    prepares a statement once it has run five times on a connection; PostgreSQL would
-    still plan a home feed's union of followed tags afresh at every run (7 ms to plan,
-    under 1 to run) because each custom plan looks a little cheaper than the generic one."""
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    """On PostgreSQL, generic plans for prepared statements. psycopg prepares a statement
+    once it has run five times on a connection; PostgreSQL would still plan a home feed's
+    union of followed tags afresh at every run (7 ms to plan, under 1 to run) because each
+    custom plan looks a little cheaper than the generic one. (Pooled connections are
+    checked before use only after sitting idle: `database.IDLE_CHECK_SECONDS`.)"""
+    options: dict[str, Any] = {}
     if url.startswith("postgresql"):
         options["connect_args"] = {"options": "-c plan_cache_mode=force_generic_plan"}
     return options

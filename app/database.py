@@ -8,14 +8,16 @@ waits its turn instead. On PostgreSQL the same code runs in an ordinary transact
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, event, update
+from sqlalchemy import bindparam, event, exc, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 
 from app.extensions import db
 from app.models import UTCDateTime
@@ -43,6 +45,34 @@ def _on_connect(dbapi_connection, connection_record) -> None:  # noqa: ARG001
     # feed or an import with a large database then keeps its indexes' hot pages at hand.
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
+
+
+# A pooled connection that ended a transaction moments ago is known to work; one that sat
+# idle longer may have been cut (the database restarted, a firewall dropped it). Only such
+# a connection is tried before use: a ping on every checkout is one more round trip per
+# request on PostgreSQL. A connection cut within this window fails its next statement, and
+# SQLAlchemy then discards the whole pool, so each worker loses at most one request.
+IDLE_CHECK_SECONDS = 5.0
+
+
+@event.listens_for(Pool, "connect")
+@event.listens_for(Pool, "checkin")
+def _on_checkin(dbapi_connection, connection_record) -> None:  # noqa: ARG001
+    connection_record.info["idle_since"] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkout")
+def _on_checkout(dbapi_connection, connection_record, connection_proxy) -> None:  # noqa: ARG001
+    idle_since = connection_record.info.get("idle_since", 0.0)
+    if _is_sqlite(dbapi_connection) or time.monotonic() - idle_since < IDLE_CHECK_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_connection.rollback()
+    except Exception as error:  # the pool then opens a fresh connection in its place
+        raise exc.DisconnectionError(f"pooled connection went away: {error}") from error
 
 
 @event.listens_for(Engine, "begin")

@@ -124,9 +124,14 @@ def _cut(source: tuple[Select, tuple], direction: str) -> Select:
         query = query.where(tuple_(sort_col, id_col) < cursor)
     if direction == "after":
         query = query.where(tuple_(sort_col, id_col) > cursor)
-    ascending = direction == "after"
-    order = (sort_col.asc(), id_col.asc()) if ascending else (sort_col.desc(), id_col.desc())
-    return query.order_by(*order).limit(_id("limit"))
+    return query.order_by(*_order(sort_col, id_col, direction)).limit(_id("limit"))
+
+
+def _order(sort_col, id_col, direction: str) -> tuple:
+    """Newest first; oldest first when reading what came `after` a cursor."""
+    if direction == "after":
+        return sort_col.asc(), id_col.asc()
+    return sort_col.desc(), id_col.desc()
 
 
 @lru_cache(maxsize=256)
@@ -141,17 +146,11 @@ def _statement(kind: str, direction: str, tags: int = 0, incidents: int = 0) -> 
     if len(parts) == 1:
         return parts[0]
     merged = union_all(*(select(part.subquery()) for part in parts)).subquery()
-    ascending = direction == "after"
-    order = (
-        (merged.c.sort_at.asc(), merged.c.id.asc())
-        if ascending
-        else (merged.c.sort_at.desc(), merged.c.id.desc())
-    )
-    query = select(merged.c.id, merged.c.sort_at).distinct().order_by(*order)
-    return query.limit(_id("limit"))
+    query = select(merged.c.id, merged.c.sort_at).distinct()
+    return query.order_by(*_order(merged.c.sort_at, merged.c.id, direction)).limit(_id("limit"))
 
 
-def _candidates(
+def _shape_and_params(
     feed: Feed,
     viewer: User,
     *,
@@ -159,10 +158,10 @@ def _candidates(
     after: Cursor | None,
     limit: int,
     followed: dict[str, list[int]] | None = None,
-) -> list[tuple[int, datetime]]:
-    """(note id, sort_at) of up to `limit` notes, newest first (oldest first when `after`).
-
-    A home feed merges what the viewer follows (`follows.followed`, read here if not given)."""
+) -> tuple[tuple[str, str, int, int], dict[str, object]]:
+    """Which statement reads this page of `feed` (kind, direction, followed tags and
+    incidents: `_statement`'s arguments) and the values of its parameters. A home feed
+    merges what the viewer follows (`follows.followed`, read here if not given)."""
     cursor = before or after
     direction = "before" if before else "after" if after else "top"
     params: dict[str, object] = {"subject_id": feed.subject_id, "limit": limit}
@@ -177,9 +176,14 @@ def _candidates(
         params |= {f"i{i}": incident for i, incident in enumerate(followed_incidents)}
     if cursor is not None:
         params |= {"cursor_at": cursor.sort_at, "cursor_id": cursor.note_id}
-    statement = _statement(feed.kind, direction, len(tags), len(followed_incidents))
-    rows = db.session.execute(statement, params).all()
-    return [(row.id, row.sort_at) for row in rows]
+    return (feed.kind, direction, len(tags), len(followed_incidents)), params
+
+
+def _notes(feed: Feed, viewer: User, **cut) -> list[NoteView]:
+    """Up to `limit` notes of the feed, newest first (oldest first when `after`), found and
+    read in one statement."""
+    shape, params = _shape_and_params(feed, viewer, **cut)
+    return [_view(row) for row in db.session.execute(_notes_statement(*shape), params)]
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,32 @@ _NOTES_BY_ID = (
 _VISIBLE_NOTES_BY_ID = _NOTES_BY_ID.where(visible_notes_clause(None))
 
 
+@lru_cache(maxsize=256)
+def _notes_statement(kind: str, direction: str, tags: int = 0, incidents: int = 0) -> Select:
+    """A page's notes with their authors: `_statement`'s rows joined to theirs, in order."""
+    cut = _statement(kind, direction, tags, incidents).subquery()
+    return (
+        select(*_NOTE_COLUMNS, User.username, User.display_name)
+        .select_from(cut)
+        .join(Note, Note.id == cut.c.id)
+        .join(User, User.id == Note.author_id)
+        .order_by(*_order(cut.c.sort_at, cut.c.id, direction))
+    )
+
+
+@lru_cache(maxsize=256)
+def _others_statement(kind: str, direction: str, tags: int = 0, incidents: int = 0) -> Select:
+    """How many of `_statement`'s notes someone other than the viewer wrote."""
+    cut = _statement(kind, direction, tags, incidents).subquery()
+    query = select(func.count()).select_from(cut).join(Note, Note.id == cut.c.id)
+    return query.where(Note.author_id != _id("viewer_id"))
+
+
+def _view(row) -> NoteView:
+    *values, username, display_name = row
+    return NoteView(*values, author=Author(row.author_id, username, display_name))
+
+
 def load_notes(ids: list[int], *, visible_to: User | None = None) -> list[NoteView]:
     """The notes with these ids, in the order given; with `visible_to`, only those that
     viewer may see (otherwise visibility is the caller's concern)."""
@@ -244,8 +274,7 @@ def load_notes(ids: list[int], *, visible_to: User | None = None) -> list[NoteVi
     else:
         rows = db.session.execute(_VISIBLE_NOTES_BY_ID, {"ids": ids} | viewer_params(visible_to))
     for row in rows:
-        *values, username, display_name = row
-        by_id[row.id] = NoteView(*values, author=Author(row.author_id, username, display_name))
+        by_id[row.id] = _view(row)
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -255,9 +284,10 @@ def page(feed: Feed, viewer: User, *, before: Cursor | None = None, limit: int =
     A home page also shows the changes to followed incidents (and the incidents of followed
     services) that happened in the stretch of time its notes cover."""
     followed = follows.followed(viewer) if feed.kind == "home" else None
-    rows = _candidates(feed, viewer, before=before, after=None, limit=limit + 1, followed=followed)
-    notes = load_notes([note_id for note_id, _ in rows[:limit]])
-    older = Cursor.of(notes[-1]) if len(rows) > limit and notes else None
+    notes = _notes(feed, viewer, before=before, after=None, limit=limit + 1, followed=followed)
+    more = len(notes) > limit
+    notes = notes[:limit]
+    older = Cursor.of(notes[-1]) if more else None
     # An empty feed polls for anything posted from now on.
     newest = Cursor.of(notes[0]) if notes else (before or Cursor(utcnow(), 0))
     events = []
@@ -326,8 +356,7 @@ def newer(feed: Feed, viewer: User, after: Cursor | None, *, limit: int = NEW_NO
     """Notes newer than `after`, newest first (what the "N new notes" bar inserts)."""
     if after is None:
         return page(feed, viewer, limit=limit)
-    rows = _candidates(feed, viewer, before=None, after=after, limit=limit)
-    notes = load_notes([note_id for note_id, _ in reversed(rows)])
+    notes = _notes(feed, viewer, before=None, after=after, limit=limit)[::-1]
     return Page(notes, None, Cursor.of(notes[0]) if notes else after)
 
 
@@ -338,9 +367,7 @@ def count_newer(feed: Feed, viewer: User, after: Cursor | None) -> int:
     """
     if after is None:
         return 0
-    rows = _candidates(feed, viewer, before=None, after=after, limit=NEW_NOTES_CAP + 1)
-    if not rows:
-        return 0
-    ids = [note_id for note_id, _ in rows]
-    query = select(func.count()).where(Note.id.in_(ids), Note.author_id != viewer.id)
-    return db.session.scalar(query) or 0
+    shape, params = _shape_and_params(
+        feed, viewer, before=None, after=after, limit=NEW_NOTES_CAP + 1
+    )
+    return db.session.scalar(_others_statement(*shape), params) or 0

@@ -3,7 +3,9 @@ prepared statements), anything left pending by mistake with ROLLBACK."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import event, select, text
+from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.models import User
@@ -45,3 +47,30 @@ def test_a_read_ends_with_commit_and_stray_changes_are_rolled_back(app, make_use
                 text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%users%'")
             )
         assert prepared >= 1
+
+
+def test_a_connection_cut_while_idle_is_replaced_before_use(postgres, tmp_path, monkeypatch):
+    """PostgreSQL restarted, or a firewall dropped the socket: the request still works."""
+    from app import database
+    from tests.conftest import build_app
+
+    postgres.psql("CREATE DATABASE idle_cut")
+    app = build_app(postgres.url("idle_cut"), tmp_path)
+    backend = text("SELECT pg_backend_pid()")
+    with app.app_context():
+        first = db.session.scalar(backend)
+    with app.app_context():  # used a moment ago: no check, the same connection
+        assert db.session.scalar(backend) == first
+    postgres.psql(f"SELECT pg_terminate_backend({first})")
+    monkeypatch.setattr(database, "IDLE_CHECK_SECONDS", 0.0)  # as if it had sat idle
+    with app.app_context():
+        second = db.session.scalar(backend)
+    assert second != first
+    # Cut moments after use, it fails the one statement, and the pool starts afresh.
+    monkeypatch.setattr(database, "IDLE_CHECK_SECONDS", 1e9)
+    postgres.psql(f"SELECT pg_terminate_backend({second})")
+    with pytest.raises(OperationalError), app.app_context():
+        db.session.scalar(backend)
+    with app.app_context():
+        assert db.session.scalar(backend) not in (first, second)
+        db.engine.dispose()
