@@ -245,18 +245,18 @@ class TagProfile:
 def tag_profile(tag: Hashtag) -> TagProfile:
     """Everything the tag page shows above the feed, read from kept counts (no scan)."""
     tag = canonical(tag)
-    # The tag and its aliases, with who first used each, in one query.
+    # The tag and its aliases, with who first used each, and how many people use it.
+    users = select(func.count()).where(TagAuthor.tag_id == tag.id, TagAuthor.note_count > 0)
     group = (
-        select(Hashtag)
+        select(Hashtag, users.scalar_subquery())
         .options(joinedload(Hashtag.first_user))
         .where(or_(Hashtag.id == tag.id, Hashtag.canonical_id == tag.id))
         .order_by(Hashtag.aliased_at, Hashtag.id)
     )
-    aliases = [m for m in db.session.scalars(group).unique() if m.id != tag.id]
+    rows = db.session.execute(group).unique().all()
+    people = rows[0][1] if rows else 0
+    aliases = [member for member, _ in rows if member.id != tag.id]
     members = [tag, *aliases]
-    people = db.session.scalar(
-        select(func.count()).where(TagAuthor.tag_id == tag.id, TagAuthor.note_count > 0)
-    )
     spellings = list(
         db.session.scalars(
             select(TagSpelling)
