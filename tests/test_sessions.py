@@ -75,3 +75,42 @@ def test_a_connection_cut_while_idle_is_replaced_before_use(postgres, tmp_path, 
     with app.app_context():
         assert db.session.scalar(backend) not in (first, second)
         db.engine.dispose()
+
+
+def test_a_get_reads_without_a_transaction_and_its_writes_still_have_one(postgres, tmp_path):
+    """PostgreSQL: no BEGIN or COMMIT around a page's reads; a write is all or nothing."""
+    from psycopg.pq import TransactionStatus
+
+    from app import accounts
+    from app.database import write_transaction
+    from tests.conftest import build_app
+
+    postgres.psql("CREATE DATABASE autocommit_reads")
+    app = build_app(postgres.url("autocommit_reads"), tmp_path)
+
+    def status():
+        return db.session.connection().connection.driver_connection.info.transaction_status
+
+    with app.app_context():
+        accounts.create_user("sam", password="correct horse battery")
+    with app.test_request_context("/", method="GET"):
+        app.preprocess_request()
+        sam = db.session.scalar(select(User).where(User.username == "sam"))
+        assert status() == TransactionStatus.IDLE  # read, and no transaction left open
+        with pytest.raises(RuntimeError), write_transaction():
+            db.session.add(User(username="lee", display_name="Lee", password_hash="x"))
+            db.session.flush()
+            assert status() == TransactionStatus.INTRANS
+            raise RuntimeError("refused halfway")
+        with write_transaction():
+            db.session.scalar(select(User).where(User.username == "sam")).role = "manager"
+    with app.test_request_context("/", method="GET"):
+        app.preprocess_request()
+        sam = db.session.scalar(select(User).where(User.username == "sam"))
+        sam.display_name = "Stray"  # a change made by mistake in a read...
+        db.session.scalar(select(User.id))  # ...is not flushed by the next read
+    with app.app_context():
+        assert db.session.scalars(select(User.username)).all() == ["sam"]
+        assert db.session.scalar(select(User.role)) == "manager"
+        assert db.session.scalar(select(User.display_name)) != "Stray"
+        db.engine.dispose()
