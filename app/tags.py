@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.database import (
@@ -240,22 +240,29 @@ class TagProfile:
     first_use: Hashtag  # the tag (or alias) used first: its first note, author and time
     spellings: list[TagSpelling]
     aliases: list[Hashtag]
+    following: bool = False  # whether the viewer follows the tag
 
 
-def tag_profile(tag: Hashtag) -> TagProfile:
+def tag_profile(tag: Hashtag, viewer: User | None = None) -> TagProfile:
     """Everything the tag page shows above the feed, read from kept counts (no scan)."""
     tag = canonical(tag)
-    # The tag and its aliases, with who first used each, and how many people use it.
+    # The tag and its aliases, with who first used each, how many people use it and
+    # whether the viewer follows it, in one query.
     users = select(func.count()).where(TagAuthor.tag_id == tag.id, TagAuthor.note_count > 0)
+    follow = exists().where(
+        Follow.follower_id == (viewer.id if viewer else None),
+        Follow.target_type == "tag",
+        Follow.target_id == tag.id,
+    )
     group = (
-        select(Hashtag, users.scalar_subquery())
+        select(Hashtag, users.scalar_subquery(), follow)
         .options(joinedload(Hashtag.first_user))
         .where(or_(Hashtag.id == tag.id, Hashtag.canonical_id == tag.id))
         .order_by(Hashtag.aliased_at, Hashtag.id)
     )
     rows = db.session.execute(group).unique().all()
-    people = rows[0][1] if rows else 0
-    aliases = [member for member, _ in rows if member.id != tag.id]
+    people, following = (rows[0][1], rows[0][2]) if rows else (0, False)
+    aliases = [member for member, *_ in rows if member.id != tag.id]
     members = [tag, *aliases]
     spellings = list(
         db.session.scalars(
@@ -266,7 +273,9 @@ def tag_profile(tag: Hashtag) -> TagProfile:
     )
     used = [m for m in members if m.first_used_at is not None]
     first_use = min(used, key=lambda m: m.first_used_at) if used else tag
-    return TagProfile(tag, tag.note_count, people or 0, first_use, spellings, aliases)
+    return TagProfile(
+        tag, tag.note_count, people or 0, first_use, spellings, aliases, bool(following)
+    )
 
 
 def alias_keys(key: str) -> list[str]:

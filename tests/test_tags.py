@@ -28,6 +28,9 @@ def test_first_use_and_spellings_are_recorded(make_user, post):
         "PWRESET": 1,
     }  # one spelling a note
     assert profile.note_count == 3 and profile.people_count == 2
+    assert not profile.following and not tags.tag_profile(tag, lee).following
+    follows.follow(lee, "tag", tag.id)
+    assert tags.tag_profile(tag, lee).following and not tags.tag_profile(tag, sam).following
 
 
 def test_alias_moves_counts_feeds_follows_and_autocomplete_to_the_canonical_tag(make_user, post):

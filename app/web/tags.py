@@ -21,14 +21,15 @@ def show(name: str):
     if target.id != tag.id:  # an alias: its notes are listed under the canonical tag
         return redirect(url_for("tags.show", name=target.key, alias=tag.key, **_feed_args()))
     alias = tags.find_tag(request.args["alias"]) if request.args.get("alias") else None
+    profile = tags.tag_profile(tag, current_user)
     return show_feed(
         Feed("tag", tag.id),
         "tags/show.html",
         tag=tag,
         came_from=alias,
         title=f"#{tag.display}",
-        profile=tags.tag_profile(tag),
-        following=follows.is_following(current_user, "tag", tag.id),
+        profile=profile,
+        following=profile.following,
         action_form=EmptyForm(),
         alias_form=AliasForm(),
         description_form=DescriptionForm(description=tag.description or ""),
