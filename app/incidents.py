@@ -251,12 +251,7 @@ def move(
     _require_worker(actor)
     if status not in MOVES:
         raise Refused(f"Unknown status {status!r}.")
-    if status not in MOVES[incident.status]:
-        allowed = ", ".join(sorted(MOVES[incident.status])) or "none: it is final"
-        raise Refused(
-            f"{incident.number} is {incident.status.replace('_', ' ')}; it cannot move to "
-            f"{status.replace('_', ' ')} (allowed: {allowed.replace('_', ' ')})."
-        )
+    _check_move(incident, status)
     if status == "on_hold" and not (reason or "").strip():
         raise Refused("Say why the incident is on hold (waiting for the caller, a vendor…).")
     if status == "resolved":
@@ -266,6 +261,11 @@ def move(
             raise Refused("Resolution notes say what fixed it; they cannot be empty.")
     now = utcnow()
     with write_transaction():
+        # Checked again on the row as it is now, locked until commit: someone may have
+        # moved it since this request read it (closed it, say, which is final).
+        db.session.flush()  # a move earlier in the same transaction counts
+        db.session.refresh(incident, with_for_update=True)
+        _check_move(incident, status)
         old = incident.status
         incident.status = status
         if status == "on_hold":
@@ -283,6 +283,15 @@ def move(
         log_change(incident, actor, "status", old, status, now)
         if with_children and status in ("resolved", "closed"):
             resolve_children(actor, incident, incident.resolution_code, incident.resolution_notes)
+
+
+def _check_move(incident: Incident, status: str) -> None:
+    if status not in MOVES[incident.status]:
+        allowed = ", ".join(sorted(MOVES[incident.status])) or "none: it is final"
+        raise Refused(
+            f"{incident.number} is {incident.status.replace('_', ' ')}; it cannot move to "
+            f"{status.replace('_', ' ')} (allowed: {allowed.replace('_', ' ')})."
+        )
 
 
 def acknowledge(actor: User, incident: Incident) -> None:

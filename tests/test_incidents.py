@@ -147,6 +147,20 @@ def test_every_status_move_is_allowed_or_refused_as_itil_says(sam, start, target
         assert incident.status == start and db.session.query(IncidentEvent).count() == before
 
 
+def test_a_move_is_checked_against_the_incident_as_it_is_when_written(sam):
+    """Two at once: lee closed it a moment ago; sam's request still holds it as resolved."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    incident = register(sam)
+    path_to(incident, sam, "closed")
+    set_committed_value(incident, "status", "resolved")  # what sam's request read before
+    before = db.session.query(IncidentEvent).count()
+    with pytest.raises(Refused, match="is closed; it cannot move to in progress"):
+        incidents.move(sam, incident, "in_progress")
+    db.session.refresh(incident)
+    assert incident.status == "closed" and db.session.query(IncidentEvent).count() == before
+
+
 def test_on_hold_needs_a_reason_and_resolving_needs_code_and_notes(sam):
     incident = register(sam)
     incidents.move(sam, incident, "in_progress")
