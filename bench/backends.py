@@ -5,10 +5,11 @@ The simulator's notes (bench/dataset.py) are imported once into SQLite and once 
 PostgreSQL cluster kept under bench/out/postgres/ (started by this script, loopback only,
 as durable as the SQLite default: fsync on, commits not waited for). Both share one search
 index (the same notes have the same ids). Each run serves a fresh copy of each with
-gunicorn (2 sync workers, background duties on) and times, over HTTP, sequential
-requests a row: posting a note, the home feed, a tag feed, and searches (a word, two
-words, a phrase, a tag, newest first). Prints server-side p50/p95 (the app's
-Server-Timing header) for both and the ratio; goal: PostgreSQL within 1.5× of SQLite.
+gunicorn (2 sync workers, background duties on), both at once, and times, over HTTP,
+sequential requests a row, sent to the two in turn: posting a note, the home feed, a
+tag feed, and searches (a word, two words, a phrase, a tag, newest first). Prints
+server-side p50/p95 (the app's Server-Timing header) for both and the ratio; goal:
+PostgreSQL within 1.5× of SQLite.
 """
 
 from __future__ import annotations
@@ -60,42 +61,51 @@ def prepare(url: str, folder: Path) -> None:
         db.engine.dispose()
 
 
-def measure(url: str, folder: Path, requests: int) -> dict[str, tuple[float, float]]:
-    from feed_and_post import Session, latency
+def measure(sites: dict[str, tuple[str, Path]], requests: int) -> dict[str, dict]:
+    """Serve every database at once and send each row's requests to them in turn (the
+    first of each pair alternating), so a machine that speeds up or slows down while
+    the benchmark runs (a shared VM does) weighs on all alike."""
+    from feed_and_post import Session, percentiles
     from load import Site
 
-    site = Site(url, folder, workers=2)
+    running = {name: Site(url, folder, workers=2) for name, (url, folder) in sites.items()}
     try:
-        session = Session(site.port)
-        session.login()
+        sessions = {name: Session(site.port) for name, site in running.items()}
+        for session in sessions.values():
+            session.login()
         tags = ["login", "printing", "portal", "howto", "mail", "queue", "vpn"]
-        figures = {}
+        figures: dict[str, dict] = {name: {} for name in sites}
         for label, method, path in ROWS:
-
-            def path_for(i, path=path):
-                if path is None:
-                    return "/notes"
-                return path.format(
-                    tag=tags[i % len(tags)],
-                    word=WORDS[i % len(WORDS)],
-                    other=WORDS[(i * 3 + 1) % len(WORDS)],
-                    phrase=PHRASES[i % len(PHRASES)].replace(" ", "+"),
+            times: dict[str, list[float]] = {name: [] for name in sites}
+            for i in range(requests + 20):  # the first 20 warm caches and connections
+                target = (
+                    "/notes"
+                    if path is None
+                    else path.format(
+                        tag=tags[i % len(tags)],
+                        word=WORDS[i % len(WORDS)],
+                        other=WORDS[(i * 3 + 1) % len(WORDS)],
+                        phrase=PHRASES[i % len(PHRASES)].replace(" ", "+"),
+                    )
                 )
-
-            def body_for(i):
-                return {"text": f"backend bench {i}: queue slow again #{tags[i % len(tags)]}"}
-
-            row = latency(
-                session,
-                label,
-                method,
-                path_for,
-                requests,
-                body_for=body_for if method == "POST" else None,
-            )
-            figures[label] = (row["server"][0], row["server"][1])
+                body = None
+                if method == "POST":
+                    body = {"text": f"backend bench {i}: queue slow again #{tags[i % len(tags)]}"}
+                names = list(sessions) if i % 2 == 0 else list(reversed(sessions))
+                for name in names:
+                    response, _, _, app_ms = sessions[name].request(
+                        method, target, body, htmx=body is not None
+                    )
+                    if response.status >= 400:
+                        raise SystemExit(f"{name}: {label} answered {response.status}")
+                    if i >= 20:
+                        times[name].append(app_ms)
+            for name, values in times.items():
+                p50, p95, _ = percentiles(values)
+                figures[name][label] = (p50, p95)
     finally:
-        site.stop()
+        for site in running.values():
+            site.stop()
     return figures
 
 
@@ -115,7 +125,6 @@ def main() -> int:
         name = postgres_dataset(server, args.notes, args.seed)
         lite = scratch_copy(dataset, "backends-sqlite")
         prepare(f"sqlite:///{lite}/bench.sqlite", lite)
-        results = {"SQLite": measure(f"sqlite:///{lite}/bench.sqlite", lite, args.requests)}
         server.psql("DROP DATABASE IF EXISTS backends_run")
         started = time.perf_counter()
         server.psql(f"CREATE DATABASE backends_run TEMPLATE {name}")
@@ -125,7 +134,8 @@ def main() -> int:
         shutil.copytree(dataset / "search", pg / "search")
         url = server.url("backends_run")
         prepare(url, pg)
-        results["PostgreSQL"] = measure(url, pg, args.requests)
+        sites = {"SQLite": (f"sqlite:///{lite}/bench.sqlite", lite), "PostgreSQL": (url, pg)}
+        results = measure(sites, args.requests)
     finally:
         server.stop()
     report(results, args)
@@ -135,8 +145,8 @@ def main() -> int:
 def report(results: dict, args) -> None:
     lite, pg = results["SQLite"], results["PostgreSQL"]
     print(
-        f"\nI2I on SQLite and PostgreSQL: {args.notes:,} notes, gunicorn 2 workers, "
-        f"{args.requests} sequential requests a row; server-side milliseconds\n"
+        f"\nI2I on SQLite and PostgreSQL: {args.notes:,} notes, gunicorn 2 workers each, "
+        f"{args.requests} sequential requests a row to each, in turn; server-side ms\n"
     )
     print(
         f"{'request':<22} {'SQLite p50':>10} {'p95':>7} {'PostgreSQL p50':>15} {'p95':>7} "
