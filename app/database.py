@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+from flask import has_request_context
 from sqlalchemy import bindparam, event, exc, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -104,6 +105,8 @@ def write_transaction() -> Iterator[None]:
         raise
     finally:
         _writing.reset(token)
+    if has_request_context():  # what the request reads next (its response) needs none
+        read_without_transaction()
 
 
 def read_without_transaction() -> None:
@@ -112,7 +115,8 @@ def read_without_transaction() -> None:
     committed each statement sees what is committed when it starts, inside a transaction
     or not, so the reads see exactly what they would have. Nothing is flushed on the way
     (a change made by mistake is dropped at the end, as in a transaction); a write in
-    the same request gets a transaction of its own from `write_transaction`."""
+    the same request gets a transaction of its own from `write_transaction`, and what
+    the request reads after the write (its response) is read this way again."""
     if db.session().in_transaction() or db.session.get_bind().dialect.name != "postgresql":
         return
     db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

@@ -104,9 +104,17 @@ def test_a_get_reads_without_a_transaction_and_its_writes_still_have_one(postgre
             raise RuntimeError("refused halfway")
         with write_transaction():
             db.session.scalar(select(User).where(User.username == "sam")).role = "manager"
+    with app.test_request_context("/notes", method="POST"):  # (hooks skipped: no CSRF token)
+        db.session.scalar(select(User.id))
+        assert status() == TransactionStatus.INTRANS  # a POST reads in a transaction...
+        with write_transaction():
+            db.session.scalar(select(User).where(User.username == "sam")).display_name = "Sam"
+        db.session.scalar(select(User.display_name))
+        assert status() == TransactionStatus.IDLE  # ...and what follows its write in none
     with app.test_request_context("/", method="GET"):
         app.preprocess_request()
         sam = db.session.scalar(select(User).where(User.username == "sam"))
+        assert sam.display_name == "Sam"
         sam.display_name = "Stray"  # a change made by mistake in a read...
         db.session.scalar(select(User.id))  # ...is not flushed by the next read
     with app.app_context():
