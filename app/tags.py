@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import case, delete, exists, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.database import (
@@ -69,6 +70,7 @@ def attach_tags(note: Note, tokens: list[TagToken] | None = None) -> list[Hashta
     tokens = unique_hashtags(note.text) if tokens is None else tokens
     public = is_public(note)
     linked: dict[int, Hashtag] = {}
+    counts: dict[int, Counter] = defaultdict(Counter)  # tag id → column → delta
     for token in tokens:
         tag = db.session.scalar(select(Hashtag).where(Hashtag.key == token.key))
         if tag is None:  # first use; another writer may be creating it at the same moment
@@ -81,8 +83,7 @@ def attach_tags(note: Note, tokens: list[TagToken] | None = None) -> list[Hashta
                 tag.first_note_id, tag.first_user_id = note.id, note.author_id
                 tag.first_used_at, tag.display = note.posted_at, token.display
             _count_spelling(tag, token.display, note.posted_at)
-            increment(Hashtag, tag.id, "use_count")
-            target.last_used_at = _latest(target.last_used_at, note.posted_at)
+            counts[tag.id]["use_count"] += 1
         if target.id in linked:  # #pwreset and #password_reset in one note: listed once
             continue
         linked[target.id] = tag
@@ -90,8 +91,25 @@ def attach_tags(note: Note, tokens: list[TagToken] | None = None) -> list[Hashta
             NoteTag(note_id=note.id, hashtag_id=tag.id, tag_id=target.id, sort_at=note.sort_at)
         )
         if public:
-            _count_note(target.id, note.author_id, +1)
+            counts[target.id]["note_count"] += 1
+            add_to_counter(
+                TagAuthor, {"tag_id": target.id, "user_id": note.author_id}, "note_count", 1
+            )
+    for tag_id, deltas in counts.items():  # one UPDATE a tag row, not one a column
+        last_used = note.posted_at if deltas["note_count"] else None
+        _add_uses(tag_id, deltas, last_used)
     return list(linked.values())
+
+
+def _add_uses(tag_id: int, deltas: Counter, last_used: datetime | None) -> None:
+    """Add to a tag's kept counts and move its last use forward to `last_used`, in one
+    atomic statement (a later use written first by another writer is kept)."""
+    values: dict = {column: getattr(Hashtag, column) + n for column, n in deltas.items() if n}
+    if last_used is not None:
+        later = or_(Hashtag.last_used_at.is_(None), Hashtag.last_used_at < last_used)
+        values["last_used_at"] = case((later, last_used), else_=Hashtag.last_used_at)
+    statement = update(Hashtag).where(Hashtag.id == tag_id).values(values)
+    db.session.execute(statement.execution_options(synchronize_session=False))
 
 
 def detach_tags(note: Note) -> None:
