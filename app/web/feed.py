@@ -6,6 +6,7 @@ from datetime import timedelta, timezone
 
 from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import inspect
 
 from app import accounts, feeds, notes, tags
 from app.extensions import htmx
@@ -53,7 +54,10 @@ def compose():
         current_user, form.text.data, occurred_at=_occurred_at(form), reply_to=reply_to
     )
     if htmx:
-        return render("feed/_note.html", "feed/_note.html", note=note, fresh=True, status=201)
+        # The note and its author as a feed reads them, in one statement (the committed
+        # ORM objects would each be read again).
+        (view,) = feeds.load_notes([inspect(note).identity[0]])
+        return render("feed/_note.html", "feed/_note.html", note=view, fresh=True, status=201)
     return redirect(request.referrer if _same_site(request.referrer) else url_for("feed.home"))
 
 
