@@ -6,10 +6,13 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from app import accounts, create_app
 from app.errors import Refused
+from app.intake import demo, incidents_jsonl, notes_jsonl, servicenow, statuspage
+from app.search import index
 
 
 def _fail(message: str) -> None:
@@ -30,8 +33,6 @@ def users_group() -> None:
 @with_appcontext
 def create_user_command(username: str, role: str, display_name: str | None) -> None:
     """Create USERNAME; the password is read from standard input."""
-    from app import accounts
-
     password = (
         sys.stdin.readline().rstrip("\r\n")
         if not sys.stdin.isatty()
@@ -54,10 +55,14 @@ def create_user_command(username: str, role: str, display_name: str | None) -> N
 @click.option("--days", default=42, show_default=True, type=click.IntRange(1, 3650))
 @with_appcontext
 def demo_command(note_count: int, seed: int, days: int) -> None:
-    from app import demo
-
     try:
-        summary = demo.build_demo(notes=note_count, seed=seed, days=days, progress=_progress)
+        summary = demo.build_demo(
+            notes=note_count,
+            seed=seed,
+            days=days,
+            instance_dir=Path(current_app.config["I2I_INSTANCE_DIR"]),
+            progress=_progress,
+        )
     except Refused as error:
         _fail(error.message)
     click.echo(summary)
@@ -73,9 +78,7 @@ def import_group() -> None:
 @with_appcontext
 def import_servicenow_command(path: Path) -> None:
     """Import a ServiceNow incident export (CSV, optionally gzipped)."""
-    from app import importers
-
-    _report(importers.import_servicenow, path)
+    _report(servicenow.import_servicenow, path, policy=current_app.config["I2I_POLICY"])
 
 
 @import_group.command("statuspage")
@@ -83,9 +86,7 @@ def import_servicenow_command(path: Path) -> None:
 @with_appcontext
 def import_statuspage_command(folder: Path) -> None:
     """Import Statuspage incident JSON files (as GitHub's status history is kept)."""
-    from app import importers
-
-    _report(importers.import_statuspage, folder)
+    _report(statuspage.import_statuspage, folder)
 
 
 @import_group.command("incidents")
@@ -93,9 +94,7 @@ def import_statuspage_command(folder: Path) -> None:
 @with_appcontext
 def import_incidents_command(path: Path) -> None:
     """Import incidents from JSON Lines (DESIGN section 6)."""
-    from app import exchange
-
-    _report(exchange.import_incidents, path)
+    _report(incidents_jsonl.import_incidents, path, policy=current_app.config["I2I_POLICY"])
 
 
 @import_group.command("notes")
@@ -103,9 +102,7 @@ def import_incidents_command(path: Path) -> None:
 @with_appcontext
 def import_notes_command(path: Path) -> None:
     """Import notes from JSON Lines (DESIGN section 6); idempotent by note id."""
-    from app import exchange
-
-    _report(exchange.import_notes, path)
+    _report(notes_jsonl.import_notes, path, pattern=current_app.config["I2I_INCIDENT_PATTERN"])
 
 
 @click.group("export", help="Export records as JSON Lines.")
@@ -118,9 +115,7 @@ def export_group() -> None:
 @with_appcontext
 def export_incidents_command(path: Path) -> None:
     """Write every incident to PATH as JSON Lines (DESIGN section 6)."""
-    from app import exchange
-
-    click.echo(f"exported {exchange.export_incidents(path)} incidents to {path}")
+    click.echo(f"exported {incidents_jsonl.export_incidents(path)} incidents to {path}")
 
 
 @click.group("search", help="Look after the search index.")
@@ -132,8 +127,6 @@ def search_group() -> None:
 @with_appcontext
 def search_rebuild_command() -> None:
     """Rebuild the search index from the database (search keeps working meanwhile)."""
-    from app.search import index
-
     click.echo(str(index.rebuild(progress=_progress)))
 
 
@@ -141,8 +134,6 @@ def search_rebuild_command() -> None:
 @with_appcontext
 def search_verify_command() -> None:
     """Report notes missing from, stale in or left over in the search index."""
-    from app.search import index
-
     try:
         report = index.verify(progress=_progress)
     except index.Unavailable as error:
@@ -157,20 +148,21 @@ def search_verify_command() -> None:
 @with_appcontext
 def export_notes_command(path: Path) -> None:
     """Write every note (not retracted) to PATH as JSON Lines (DESIGN section 6)."""
-    from app import exchange
-
-    click.echo(f"exported {exchange.export_notes(path)} notes to {path}")
+    click.echo(f"exported {notes_jsonl.export_notes(path)} notes to {path}")
 
 
-def _report(run_import, source: Path) -> None:
-    """Run an import with a progress bar; print its summary, or fail with one line."""
+def _report(run_import, source: Path, **settings) -> None:
+    """Run an import with a progress bar and print its summary; fail with one line when
+    it could not run, or (after importing the good records) when it refused some."""
     try:
-        summary = run_import(source, progress=_progress)
+        summary = run_import(source, progress=_progress, **settings)
     except UnicodeDecodeError:
         raise  # said alike for every command (_OneLineErrors)
     except (ValueError, Refused) as error:
         _fail(str(getattr(error, "message", error)))
     click.echo(str(summary))
+    if summary.refused:
+        _fail(f"{summary.refused:,} refused (listed above); the others were imported")
 
 
 def _progress(iterable, length: int, label: str):
@@ -190,8 +182,6 @@ class _OneLineErrors(FlaskGroup):
     (DESIGN section 6): a refusal says why, a file problem names the file."""
 
     def invoke(self, ctx: click.Context):
-        from app.search.index import Unavailable
-
         try:
             return super().invoke(ctx)
         except click.UsageError as error:  # a wrong argument: said in one line, status 2
@@ -209,15 +199,13 @@ class _OneLineErrors(FlaskGroup):
             _fail(f"{where}{error.strerror or error}")
         except UnicodeDecodeError as error:
             _fail(f"the file is not UTF-8 text (byte {error.start}: {error.reason})")
-        except Unavailable as error:
+        except index.Unavailable as error:
             _fail(f"{error}; run `i2i search rebuild`")
         except Exception as error:  # noqa: BLE001 — still one line, named by its kind
             _fail(f"{type(error).__name__}: {' '.join(str(error).split())[:300]}")
 
 
 def main() -> None:
-    from app import create_app
-
     _OneLineErrors(create_app=create_app, add_version_option=False, load_dotenv=False)(
         prog_name="i2i"
     )

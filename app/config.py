@@ -15,7 +15,10 @@ from typing import Any
 
 from dotenv import load_dotenv
 
-from app import ROOT
+from app import ratelimits
+from app.itil import DEFAULT_PRIORITY_MATRIX, DEFAULT_SLA_TARGETS, Policy
+
+ROOT = Path(__file__).resolve().parent.parent  # the checkout: templates/, static/, .env
 
 
 class ConfigError(RuntimeError):
@@ -56,8 +59,12 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _flag("I2I_SECURE_COOKIES", env == "production"),
+        # No request body is bigger than this (a note is 500 characters; an Alertmanager
+        # notification of MAX_ALERTS alerts well under it): larger ones answer 413.
+        "MAX_CONTENT_LENGTH": 2 * 1024**2,
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session; a long outage shift must not expire it
-        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        # Shared by every worker: Redis across machines, else a file on this one.
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or ratelimits.uri_for(instance_dir),
         "RATELIMIT_HEADERS_ENABLED": True,
         "I2I_LOGIN_RATE_LIMIT": os.environ.get("I2I_LOGIN_RATE_LIMIT", "5 per minute"),
         "I2I_FEED_PAGE_SIZE": int(os.environ.get("I2I_FEED_PAGE_SIZE", "20")),
@@ -73,21 +80,14 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     }
     settings.update(overrides)
     settings.setdefault(
+        "I2I_POLICY", Policy(settings["I2I_PRIORITY_MATRIX"], settings["I2I_SLA_TARGETS"])
+    )
+    settings.setdefault(
         "SQLALCHEMY_ENGINE_OPTIONS", _engine_options(settings["SQLALCHEMY_DATABASE_URI"])
     )
     return settings
 
 
-# Priority from impact × urgency, as ServiceNow ships it (rows: impact 1–3, columns: urgency).
-DEFAULT_PRIORITY_MATRIX = ((1, 2, 3), (2, 3, 4), (3, 4, 5))
-# Respond-by and resolve-by per priority.
-DEFAULT_SLA_TARGETS = {
-    1: (timedelta(minutes=15), timedelta(hours=4)),
-    2: (timedelta(hours=1), timedelta(hours=8)),
-    3: (timedelta(hours=4), timedelta(hours=24)),
-    4: (timedelta(hours=8), timedelta(hours=72)),
-    5: (timedelta(hours=24), timedelta(hours=120)),
-}
 DEFAULT_SEVERITY_IMPACT = {"critical": 1, "error": 1, "warning": 2, "info": 3}
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -31,33 +31,8 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 htmx = HTMX()
 
 
-def _end_read(error: BaseException | None) -> None:
-    """End a request's read with COMMIT rather than the ROLLBACK the session would send:
-    psycopg forgets every prepared statement at a ROLLBACK, so PostgreSQL would plan each
-    feed statement again at every request (7 ms for a home feed that runs in 1). Only
-    when nothing is pending: writes go through `write_transaction`, never through this."""
-    session = db.session()  # this context's session
-    if (
-        error is None
-        and session.in_transaction()
-        and not (session.new or session.dirty or session.deleted)
-    ):
-        session.commit()
-
-
-def _start_read() -> None:
-    """A request that changes nothing by its method reads without a transaction where
-    that saves round trips (`database.read_without_transaction`)."""
-    if request.method in ("GET", "HEAD") and request.endpoint != "static":
-        from app.database import read_without_transaction
-
-        read_without_transaction()
-
-
 def init_app(app: Flask) -> None:
     db.init_app(app)
-    app.before_request(_start_read)
-    app.teardown_appcontext(_end_read)  # runs before Flask-SQLAlchemy's own teardown
     migrate.init_app(
         app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True
     )

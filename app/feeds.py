@@ -23,6 +23,8 @@ from app.extensions import db
 from app.models import (
     Incident,
     IncidentEvent,
+    IncidentRef,
+    Mention,
     Note,
     NoteTag,
     Service,
@@ -31,7 +33,12 @@ from app.models import (
     UTCDateTime,
     utcnow,
 )
-from app.visibility import viewer_params, visible_incidents_clause, visible_notes_clause
+from app.visibility import (
+    viewer_params,
+    visible_incidents_by_params,
+    visible_incidents_clause,
+    visible_notes_clause,
+)
 
 NEW_NOTES_CAP = 99
 # Followed tags (and incidents) merged into the home feed on read, at most this many of
@@ -209,12 +216,31 @@ class NoteView:
     retracted_at: datetime | None
     reply_count: int
     author: Author
+    # What its text may link: the people mentioned when it was written, and the incident
+    # numbers it names that the viewer may open (others stay plain text, so a link never
+    # tells a restricted incident from one that does not exist).
+    mentioned: frozenset[str] = frozenset()
+    linked_incidents: frozenset[str] = frozenset()
 
     @property
     def is_retracted(self) -> bool:
         return self.retracted_at is not None
 
 
+_MENTIONED = (
+    select(func.aggregate_strings(User.username, " "))
+    .join(Mention, Mention.user_id == User.id)
+    .where(Mention.note_id == Note.id)
+    .correlate(Note)
+    .scalar_subquery()
+)
+_LINKED = (
+    select(func.aggregate_strings(Incident.number, " "))
+    .join(IncidentRef, IncidentRef.number == Incident.number)
+    .where(IncidentRef.note_id == Note.id, visible_incidents_by_params())
+    .correlate(Note)
+    .scalar_subquery()
+)
 _NOTE_COLUMNS = [
     Note.id,
     Note.author_id,
@@ -227,8 +253,9 @@ _NOTE_COLUMNS = [
     Note.retracted_at,
     Note.reply_count,
 ]
+_CARD_COLUMNS = [*_NOTE_COLUMNS, User.username, User.display_name, _MENTIONED, _LINKED]
 _NOTES_BY_ID = (
-    select(*_NOTE_COLUMNS, User.username, User.display_name)
+    select(*_CARD_COLUMNS)
     .join(User, User.id == Note.author_id)
     .where(Note.id.in_(bindparam("ids", expanding=True)))
 )
@@ -242,7 +269,7 @@ def _notes_statement(kind: str, direction: str, tags: int = 0, incidents: int = 
     """A page's notes with their authors: `_statement`'s rows joined to theirs, in order."""
     cut = _statement(kind, direction, tags, incidents).subquery()
     return (
-        select(*_NOTE_COLUMNS, User.username, User.display_name)
+        select(*_CARD_COLUMNS)
         .select_from(cut)
         .join(Note, Note.id == cut.c.id)
         .join(User, User.id == Note.author_id)
@@ -259,20 +286,24 @@ def _others_statement(kind: str, direction: str, tags: int = 0, incidents: int =
 
 
 def _view(row) -> NoteView:
-    *values, username, display_name = row
-    return NoteView(*values, author=Author(row.author_id, username, display_name))
+    *values, username, display_name, mentioned, linked = row
+    return NoteView(
+        *values,
+        author=Author(row.author_id, username, display_name),
+        mentioned=frozenset((mentioned or "").split()),
+        linked_incidents=frozenset((linked or "").split()),
+    )
 
 
-def load_notes(ids: list[int], *, visible_to: User | None = None) -> list[NoteView]:
-    """The notes with these ids, in the order given; with `visible_to`, only those that
-    viewer may see (otherwise visibility is the caller's concern)."""
+def load_notes(ids: list[int], viewer: User | None, *, visible_only: bool = True) -> list[NoteView]:
+    """The notes with these ids as `viewer` sees their cards, in the order given: only
+    those the viewer may see, or (`visible_only=False`: a thread's retracted stubs, a list
+    the caller has filtered already) all of them."""
     if not ids:
         return []
     by_id = {}
-    if visible_to is None:
-        rows = db.session.execute(_NOTES_BY_ID, {"ids": ids})
-    else:
-        rows = db.session.execute(_VISIBLE_NOTES_BY_ID, {"ids": ids} | viewer_params(visible_to))
+    statement = _VISIBLE_NOTES_BY_ID if visible_only else _NOTES_BY_ID
+    rows = db.session.execute(statement, {"ids": ids} | viewer_params(viewer))
     for row in rows:
         by_id[row.id] = _view(row)
     return [by_id[i] for i in ids if i in by_id]

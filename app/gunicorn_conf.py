@@ -4,8 +4,8 @@ Each worker starts the background-duty runner once it has loaded the app; the ru
 elect one leader among themselves (see `app.jobs`).
 """
 
+from app import jobs
+
 
 def post_worker_init(worker) -> None:
-    from app import jobs
-
     worker.i2i_jobs = jobs.start(worker.wsgi)

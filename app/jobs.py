@@ -25,9 +25,16 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+import click
+import redis
 from flask import Flask
+
+from app import incidents
+from app.extensions import db
+from app.search import index
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +46,11 @@ class Duty:
     run: Callable[[], object]
 
 
-def default_duties() -> list[Duty]:
-    from app import incidents
-    from app.search import index
-
+def default_duties(app: Flask) -> list[Duty]:
+    policy = app.config["I2I_POLICY"]
     return [
         Duty("search index", 0.5, index.catch_up),
-        Duty("sla warnings", 60.0, incidents.warn_sla),
+        Duty("sla warnings", 60.0, partial(incidents.warn_sla, policy)),
     ]
 
 
@@ -93,8 +98,6 @@ class RedisLeadership:
     RELEASE = IF_OURS.format("'del', KEYS[1]")
 
     def __init__(self, url: str, lease: float = LEASE):
-        import redis
-
         self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self.lease_ms = int(lease * 1000)
         self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -119,7 +122,7 @@ class Runner(threading.Thread):
     def __init__(self, app: Flask, duties: list[Duty] | None = None, tick: float = 0.5):
         super().__init__(name="i2i-jobs", daemon=True)
         self.app = app
-        self.duties = duties if duties is not None else default_duties()
+        self.duties = duties if duties is not None else default_duties(app)
         self.tick = tick
         redis_url = app.config.get("REDIS_URL")
         self.leadership = (
@@ -176,8 +179,6 @@ class Runner(threading.Thread):
                     duty.run()
                 except Exception:  # a failing duty must not stop the others
                     log.exception("background duty %r failed", duty.name)
-                    from app.extensions import db
-
                     db.session.rollback()
 
 
@@ -186,3 +187,13 @@ def start(app: Flask) -> Runner:
     runner = Runner(app)
     runner.start()
     return runner
+
+
+def start_under_flask_run(app: Flask) -> Runner | None:
+    """`flask --app wsgi run` (the development server) gets the duties too: without the
+    index writer its search would say the index is missing forever. Any other command
+    (`i2i demo`, a test building an app) starts nothing."""
+    command = click.get_current_context(silent=True)
+    if command is None or command.info_name != "run":
+        return None
+    return start(app)

@@ -18,17 +18,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from app.clock import utcnow
 from app.extensions import db
+from app.itil import STATUSES
 
 ROLES = ("responder", "designer", "researcher", "manager", "admin")
 FOLLOW_TARGETS = ("user", "tag", "incident", "service")
-INCIDENT_STATUSES = ("new", "in_progress", "on_hold", "resolved", "closed", "cancelled")
+INCIDENT_STATUSES = STATUSES
 INCIDENT_SOURCES = ("manual", "alert", "import")
 MEMBER_ROLES = ("commander", "scribe", "liaison", "member")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -95,6 +93,9 @@ class Note(db.Model):
     retracted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retracted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reply_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The source's own id when a note was imported with a string id ("chat-8812"); notes
+    # imported with a number id keep it as their `id`. Imports are idempotent by either.
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
     reply_to: Mapped[Note | None] = relationship(

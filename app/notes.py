@@ -6,26 +6,27 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
-from app import incidents, notifications, quick_actions, tags, timelines
+from app import notifications, quick_actions, tags, timelines
 from app.accounts import users_named
+from app.clock import to_utc, utcnow
 from app.database import increment, write_transaction
 from app.errors import Forbidden, NotFound, Refused
 from app.extensions import db
-from app.models import Incident, IncidentRef, Mention, Note, NoteVersion, User, utcnow
+from app.itil import DEFAULT_POLICY, Policy
+from app.models import Incident, IncidentRef, Mention, Note, NoteVersion, User
 from app.search import outbox
 from app.text import DEFAULT_INCIDENT_PATTERN, extract_incident_refs, extract_mentions
-from app.visibility import can_see_note, counts_as_reply, is_public
+from app.visibility import (
+    can_see_incident,
+    can_see_note,
+    counts_as_reply,
+    is_public,
+    may_read_versions,
+)
 
 MAX_LENGTH = 500
 # A note may say it happened a little in the future only because clocks drift.
 CLOCK_SKEW = timedelta(minutes=5)
-
-
-def current_pattern() -> str:
-    """The incident number format configured for this app (INC + 7 digits by default)."""
-    from flask import current_app
-
-    return current_app.config.get("I2I_INCIDENT_PATTERN", DEFAULT_INCIDENT_PATTERN)
 
 
 def clean_text(text: str | None) -> str:
@@ -42,10 +43,11 @@ def clean_text(text: str | None) -> str:
 
 
 def check_occurred_at(occurred_at: datetime | None, now: datetime) -> datetime | None:
+    """When the note says it happened, in UTC: not in the future (beyond clock drift),
+    not outside the years I2I keeps."""
     if occurred_at is None:
         return None
-    if occurred_at.tzinfo is None:
-        raise Refused("'Occurred at' needs a time zone.")
+    occurred_at = to_utc(occurred_at, "'Occurred at'")
     if occurred_at > now + CLOCK_SKEW:
         raise Refused("'Occurred at' cannot be in the future.")
     return occurred_at
@@ -58,6 +60,13 @@ def get_note(note_id: int, viewer: User | None) -> Note:
     return note
 
 
+def versions_of(note: Note, viewer: User | None) -> list[NoteVersion]:
+    """A note's earlier texts; a retracted note's only for its author and admins."""
+    if not may_read_versions(viewer, note):
+        raise NotFound("That note's earlier versions are not shown: it was retracted.")
+    return list(note.versions)
+
+
 def post_note(
     author: User,
     text: str,
@@ -66,6 +75,8 @@ def post_note(
     reply_to: Note | None = None,
     posted_at: datetime | None = None,
     incident: Incident | None = None,
+    pattern: str = DEFAULT_INCIDENT_PATTERN,
+    policy: Policy = DEFAULT_POLICY,
 ) -> Note:
     """Store a note and everything derived from its text: tags, mentions, references.
 
@@ -79,7 +90,7 @@ def post_note(
     with write_transaction():
         if reply_to is not None:
             reply_to = _check_reply_target(reply_to, author)
-        incident = _home_incident(author, text, incident, reply_to)
+        incident = _home_incident(author, text, incident, reply_to, pattern)
         if actions and incident is None:
             raise Refused("Quick actions work on an incident: post from its page or name it.")
         note = Note(
@@ -95,11 +106,11 @@ def post_note(
         )
         db.session.add(note)
         db.session.flush()
-        _derive(note, author)
+        _derive(note, author, pattern)
         timelines.deliver(note)
         outbox.enqueue([note.id])
         if actions:  # in the same transaction: a refused action posts nothing
-            quick_actions.apply(author, incident, actions, text)
+            quick_actions.apply(author, incident, actions, text, policy)
         if reply_to is not None:
             if counts_as_reply(is_public(note), note.incident_id, reply_to.incident_id):
                 increment(Note, reply_to.id, "reply_count")
@@ -109,17 +120,17 @@ def post_note(
 
 
 def _home_incident(
-    author: User, text: str, incident: Incident | None, reply_to: Note | None
+    author: User, text: str, incident: Incident | None, reply_to: Note | None, pattern: str
 ) -> Incident | None:
     if incident is not None:
-        if not incidents.can_see(author, incident):
+        if not can_see_incident(author, incident):
             raise NotFound("There is no such incident you can see.")
         return incident
     if reply_to is not None and reply_to.incident_id is not None:
         return db.session.get(Incident, reply_to.incident_id)
-    for number in extract_incident_refs(text, current_pattern()):
+    for number in extract_incident_refs(text, pattern):
         found = db.session.scalar(select(Incident).where(Incident.number == number))
-        if found is not None and incidents.can_see(author, found):
+        if found is not None and can_see_incident(author, found):
             return found
     return None
 
@@ -133,7 +144,9 @@ def _check_reply_target(parent: Note, author: User) -> Note:
     return parent
 
 
-def _derive(note: Note, author: User, *, already_mentioned: set[str] = frozenset()) -> None:
+def _derive(
+    note: Note, author: User, pattern: str, *, already_mentioned: set[str] = frozenset()
+) -> None:
     """Tags, mentions and incident references come from the text alone."""
     tags.attach_tags(note)
     mentioned = users_named(extract_mentions(note.text))
@@ -141,7 +154,7 @@ def _derive(note: Note, author: User, *, already_mentioned: set[str] = frozenset
         db.session.add(Mention(note_id=note.id, user_id=user.id, sort_at=note.sort_at))
         if user.username not in already_mentioned and can_see_note(user, note):
             notifications.notify(user, "mention", note, author)
-    for number in extract_incident_refs(note.text, current_pattern()):
+    for number in extract_incident_refs(note.text, pattern):
         db.session.add(IncidentRef(note_id=note.id, number=number))
 
 
@@ -153,7 +166,7 @@ def check_can_edit(actor: User, note: Note) -> None:
         raise Refused("A retracted note cannot be edited.")
 
 
-def edit_note(actor: User, note: Note, text: str) -> Note:
+def edit_note(actor: User, note: Note, text: str, pattern: str = DEFAULT_INCIDENT_PATTERN) -> Note:
     """Replace the text of one's own note; every earlier version stays readable."""
     text = clean_text(text)
     check_can_edit(actor, note)
@@ -178,7 +191,7 @@ def edit_note(actor: User, note: Note, text: str) -> Note:
         db.session.execute(delete(IncidentRef).where(IncidentRef.note_id == note.id))
         db.session.flush()
         db.session.expire(note, ["mentions", "versions"])
-        _derive(note, actor, already_mentioned=before)
+        _derive(note, actor, pattern, already_mentioned=before)
         timelines.deliver(note, again=True)
         outbox.enqueue([note.id])
     return note

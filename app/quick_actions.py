@@ -18,6 +18,7 @@ import regex
 from app import accounts, incidents
 from app.database import trial_transaction
 from app.errors import Refused
+from app.itil import DEFAULT_POLICY, MOVES, Policy, steps_to
 from app.models import Incident, User
 
 COMMAND = regex.compile(r"^/([a-z_]+)(?:[ \t]+(.*?))?[ \t]*$", regex.MULTILINE)
@@ -45,24 +46,30 @@ def prose(text: str) -> str:
     return COMMAND.sub(lambda m: "" if m.group(1) in COMMANDS else m.group(0), text).strip()
 
 
-def describe(actor: User, incident: Incident, actions: list[QuickAction], text: str) -> list[str]:
+def describe(
+    actor: User,
+    incident: Incident,
+    actions: list[QuickAction],
+    text: str,
+    policy: Policy = DEFAULT_POLICY,
+) -> list[str]:
     """What posting `text` will do, in words, for the composer's preview. The actions are
     tried in a transaction that is rolled back, so a preview refuses exactly what posting
     would refuse (permissions, ITIL moves, a missing resolution note, an unknown parent)."""
-    words = [_plan(action, incident)[0] for action in actions]
+    words = [_plan(action, incident, policy)[0] for action in actions]
     with trial_transaction():  # its rollback also expires what the trial changed
-        apply(actor, incident, actions, text)
+        apply(actor, incident, actions, text, policy)
     return words
 
 
-def _plan(action: QuickAction, incident: Incident):
+def _plan(action: QuickAction, incident: Incident, policy: Policy):
     """(description, change) for one action; the change is applied later by `apply`."""
     arg = action.argument
     if action.command == "status":
         status = arg.lower().replace(" ", "_").replace("-", "_")
-        if status not in incidents.MOVES:
-            raise Refused(f"/status needs one of: {', '.join(incidents.MOVES)}.")
-        steps = _steps(incident.status, status)
+        if status not in MOVES:
+            raise Refused(f"/status needs one of: {', '.join(MOVES)}.")
+        steps = steps_to(incident.status, status)
         if steps is None:
             raise Refused(
                 f"{incident.number} is {incident.status.replace('_', ' ')}; it "
@@ -77,10 +84,10 @@ def _plan(action: QuickAction, incident: Incident):
         return f"Hand {incident.number} to @{owner.username}", ("assign", owner)
     if action.command == "priority":
         parts = arg.split()
-        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        if len(parts) != 2 or not all(p in ("1", "2", "3") for p in parts):
             raise Refused("/priority takes impact and urgency, each 1–3: /priority 2 1.")
         impact, urgency = int(parts[0]), int(parts[1])
-        priority = incidents.priority_for(impact, urgency)
+        priority = policy.priority(impact, urgency)
         return f"Set impact {impact}, urgency {urgency}: P{priority}", (
             "priority",
             (impact, urgency),
@@ -96,19 +103,15 @@ def _plan(action: QuickAction, incident: Incident):
     raise Refused(f"Unknown quick action /{action.command}.")
 
 
-def _steps(current: str, target: str) -> list[str] | None:
-    """The moves that reach `target`: one, or through in progress from new (typing
-    "/status resolved" on a new incident starts work on it, then resolves it)."""
-    if target in incidents.MOVES[current]:
-        return [target]
-    if current == "new" and target in incidents.MOVES["in_progress"]:
-        return ["in_progress", target]
-    return None
-
-
-def apply(actor: User, incident: Incident, actions: list[QuickAction], text: str) -> None:
+def apply(
+    actor: User,
+    incident: Incident,
+    actions: list[QuickAction],
+    text: str,
+    policy: Policy = DEFAULT_POLICY,
+) -> None:
     """Apply every action (inside the caller's write transaction: all or nothing)."""
-    plans = [_plan(action, incident)[1] for action in actions]
+    plans = [_plan(action, incident, policy)[1] for action in actions]
     for kind, value in plans:
         if kind == "status":
             reason = prose(text)
@@ -124,7 +127,7 @@ def apply(actor: User, incident: Incident, actions: list[QuickAction], text: str
         elif kind == "assign":
             incidents.assign(actor, incident, value)
         elif kind == "priority":
-            incidents.set_impact_urgency(actor, incident, *value)
+            incidents.set_impact_urgency(actor, incident, *value, policy=policy)
         elif kind == "major":
             incidents.set_major(actor, incident, True)
         elif kind == "workaround":

@@ -61,6 +61,15 @@ def get_visible_tag(name: str, viewer: User) -> Hashtag:
     return tag
 
 
+def alias_named(tag: Hashtag, name: str) -> Hashtag | None:
+    """The alias of `tag` called `name`, or None unless it is one: what the tag page says
+    about where a visitor came from (never whether some other tag exists)."""
+    alias = find_tag(name)
+    if alias is None or alias.canonical_id != canonical(tag).id:
+        return None
+    return alias
+
+
 def attach_tags(note: Note, tokens: list[TagToken] | None = None) -> list[Hashtag]:
     """Link `note` to its canonical tags (created on first use); count spellings and people.
 

@@ -26,8 +26,8 @@ END = datetime(2026, 6, 30, 18, 0, tzinfo=UTC)  # a fixed end: the same file eve
 
 def notes_file(count: int, seed: int) -> Path:
     """The simulator's notes as JSON Lines (written on first use)."""
-    from app.demo import PEOPLE
-    from app.simulate import simulate
+    from app.intake.demo import PEOPLE
+    from app.intake.simulate import simulate
 
     path = OUT / f"notes-{count}-{seed}.jsonl"
     if path.exists():
@@ -77,14 +77,14 @@ def sqlite_dataset(count: int, seed: int = 7) -> Path:
 def _fill(app, count: int, seed: int, backend: str) -> None:
     from flask_migrate import upgrade
 
-    from app import exchange
     from app.extensions import db
+    from app.intake import notes_jsonl
 
     source = notes_file(count, seed)
     with app.app_context():
         upgrade()
         started = time.perf_counter()
-        summary = exchange.import_notes(source)
+        summary = notes_jsonl.import_notes(source)
         print(
             f"imported into {backend}: {summary.created:,} notes in "
             f"{time.perf_counter() - started:.0f} s",

@@ -21,8 +21,9 @@ def main() -> int:
     from flask_migrate import upgrade
     from sqlalchemy import func, select
 
-    from app import create_app, importers
+    from app import create_app
     from app.extensions import db
+    from app.intake import servicenow, statuspage
     from app.models import Incident, IncidentEvent, Note, User
 
     rows = []
@@ -37,7 +38,7 @@ def main() -> int:
             upgrade()
             path = DATA / "servicenow-incident-log" / "incident_event_log.csv.gz"
             started = time.perf_counter()
-            summary = importers.import_servicenow(path)
+            summary = servicenow.import_servicenow(path)
             elapsed = time.perf_counter() - started
             counts = [
                 db.session.scalar(select(func.count()).select_from(m))
@@ -47,7 +48,7 @@ def main() -> int:
             before = counts
             folder = DATA / "github-status-history"
             started = time.perf_counter()
-            summary = importers.import_statuspage(folder)
+            summary = statuspage.import_statuspage(folder)
             elapsed = time.perf_counter() - started
             counts = [
                 db.session.scalar(select(func.count()).select_from(m))

@@ -28,7 +28,8 @@ def main() -> int:
 
     from flask_migrate import upgrade
 
-    from app import create_app, exchange
+    from app import create_app
+    from app.intake import notes_jsonl
     from bench.dataset import notes_file
 
     source = notes_file(args.notes, args.seed)
@@ -43,7 +44,7 @@ def main() -> int:
         with app.app_context():
             upgrade()
             started = time.perf_counter()
-            summary = exchange.import_notes(source)
+            summary = notes_jsonl.import_notes(source)
             elapsed = time.perf_counter() - started
     rate = summary.created / elapsed
     print(f"\n{'notes':>10} {'seconds':>8} {'notes/s':>9} {'goal':>8}  summary")

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from app import bulk, follows, incidents, tags
-from app.bulk import NoteDraft
+from app import follows, incidents, tags
 from app.database import write_transaction
 from app.extensions import db
+from app.intake import bulk
+from app.intake.bulk import NoteDraft
 from app.models import (
     Hashtag,
     IncidentRef,

@@ -146,7 +146,7 @@ def test_every_command_fails_with_one_line_and_the_jsonl_round_trip_works(i2i, t
         "not json\n"
     )
     imported = i2i("import", "incidents", str(good))
-    assert imported.returncode == 0, imported.stderr
+    assert imported.returncode == 1, imported.stderr  # a line was refused, the good one is in
     assert imported.stdout.startswith("created 1,") and "line 2: bad lines" in imported.stdout
     assert "Importing incidents" in imported.stderr  # the progress bar
     assert i2i("import", "incidents", str(good)).stdout.startswith("created 0, updated 0")
@@ -189,7 +189,8 @@ def test_a_large_notes_file_imports_whole_with_its_bad_lines_reported(i2i, tmp_p
     source = tmp_path / "notes.jsonl"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = i2i("import", "notes", str(source))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # the good ones imported, then the failure
+    assert result.stderr.strip().endswith("2 refused (listed above); the others were imported")
     assert result.stdout.startswith("created 20100, updated 0, skipped: 2 bad lines")
     assert "line 5: bad lines" in result.stdout and "line 20002: bad lines" in result.stdout
     exported = tmp_path / "out.jsonl"

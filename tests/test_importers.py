@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app import importers, incidents
+from app import incidents
 from app.extensions import db
+from app.intake import servicenow, statuspage
 from app.models import Incident, IncidentEvent
 
 SERVICENOW = (
@@ -37,7 +38,7 @@ def count(model) -> int:
 
 
 def test_one_incident_per_number_from_its_final_row(ctx, servicenow_slice):
-    summary = importers.import_servicenow(servicenow_slice)
+    summary = servicenow.import_servicenow(servicenow_slice)
     numbers = {line.split(",", 1)[0] for line in servicenow_slice.read_text().splitlines()[1:]}
     assert summary.created == len(numbers) == count(Incident)
     first = db.session.scalar(select(Incident).where(Incident.number == "INC0000045"))
@@ -51,9 +52,9 @@ def test_one_incident_per_number_from_its_final_row(ctx, servicenow_slice):
 
 
 def test_importing_twice_changes_nothing(ctx, servicenow_slice):
-    importers.import_servicenow(servicenow_slice)
+    servicenow.import_servicenow(servicenow_slice)
     before = (count(Incident), count(IncidentEvent))
-    again = importers.import_servicenow(servicenow_slice)
+    again = servicenow.import_servicenow(servicenow_slice)
     assert again.created == 0 and (count(Incident), count(IncidentEvent)) == before
 
 
@@ -63,7 +64,7 @@ def test_bad_rows_are_reported_by_line_and_their_incident_skipped(ctx, serviceno
     number = lines[1].split(",", 1)[0]
     lines = [lines[0]] + [line for line in lines[1:] if not line.startswith(number)] + [broken]
     servicenow_slice.write_text("".join(lines))
-    summary = importers.import_servicenow(servicenow_slice)
+    summary = servicenow.import_servicenow(servicenow_slice)
     assert summary.skipped == {"incidents with bad rows": 1}
     assert summary.problems[0].startswith(f"line {len(lines)}: incidents with bad rows: {number}")
     assert db.session.scalar(select(Incident).where(Incident.number == number)) is None
@@ -74,7 +75,7 @@ def test_a_bad_history_row_is_reported_at_its_own_line(ctx, servicenow_slice):
     assert lines[2].startswith("INC0000045,Resolved")  # its second row of several
     lines[2] = lines[2].replace("29/2/2016 08:53", "29/02/2016 8h53")
     servicenow_slice.write_text("".join(lines))
-    summary = importers.import_servicenow(servicenow_slice)
+    summary = servicenow.import_servicenow(servicenow_slice)
     assert summary.problems == [f"line 3: incidents with bad rows: INC0000045: {BAD_TIME}"]
 
 
@@ -82,20 +83,20 @@ BAD_TIME = "time data '29/02/2016 8h53' does not match format '%d/%m/%Y %H:%M'"
 
 
 def test_someone_owns_every_incident_even_when_the_export_names_nobody(ctx, servicenow_slice):
-    importers.import_servicenow(servicenow_slice)
+    servicenow.import_servicenow(servicenow_slice)
     unassigned = db.session.scalar(select(Incident).where(Incident.number == "INC0000045"))
     assert unassigned.owner.username == "servicenow" and unassigned.owner.password_hash is None
     assert db.session.scalar(select(func.count()).where(Incident.owner_id.is_(None))) == 0
 
 
 def test_a_later_export_updates_what_changed_with_an_event_each(ctx, servicenow_slice):
-    importers.import_servicenow(servicenow_slice)
+    servicenow.import_servicenow(servicenow_slice)
     numbers = count(Incident)
     lines = servicenow_slice.read_text().splitlines(keepends=True)
     final = max(i for i, line in enumerate(lines) if line.startswith("INC0000045,"))
     lines[final] = lines[final].replace("Group 56,?", "Group 70,Resolver 12", 1)
     servicenow_slice.write_text("".join(lines))
-    summary = importers.import_servicenow(servicenow_slice)
+    summary = servicenow.import_servicenow(servicenow_slice)
     assert (summary.created, summary.updated) == (0, 1)
     assert summary.skipped == {"already imported (unchanged)": numbers - 1}
     incident = db.session.scalar(select(Incident).where(Incident.number == "INC0000045"))
@@ -109,7 +110,7 @@ def test_a_later_export_updates_what_changed_with_an_event_each(ctx, servicenow_
         ("assignment_group", "Group 56", "Group 70", "servicenow"),
         ("owner", "servicenow", "resolver_12", "servicenow"),
     ]
-    again = importers.import_servicenow(servicenow_slice)
+    again = servicenow.import_servicenow(servicenow_slice)
     assert (again.created, again.updated) == (0, 0)
 
 
@@ -117,7 +118,7 @@ def test_a_file_that_is_not_a_servicenow_export_is_refused(ctx, tmp_path):
     path = tmp_path / "other.csv"
     path.write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match="not a ServiceNow incident export"):
-        importers.import_servicenow(path)
+        servicenow.import_servicenow(path)
 
 
 GITHUB = Path(__file__).resolve().parents[2] / "shared" / "data" / "github-status-history"
@@ -137,7 +138,7 @@ def statuspage_slice(tmp_path) -> Path:
 def test_statuspage_updates_become_notes_at_their_time(ctx, statuspage_slice):
     from app.models import Note
 
-    summary = importers.import_statuspage(statuspage_slice)
+    summary = statuspage.import_statuspage(statuspage_slice)
     assert summary.created == 3
     legacy = db.session.scalar(
         select(Incident).where(Incident.external_ref == "statuspage:01sqkcp7z62r")
@@ -161,7 +162,7 @@ def test_legacy_updates_with_the_time_only_are_split_on_their_day():
     """1bvl46bpr0bl (2018-12-06) stamps its messages "15:14"; a made-up one wraps midnight."""
     real = json.loads((GITHUB / "incidents" / "1bvl46bpr0bl.json").read_text())
     (update,) = real["incident"]["incident_updates"]
-    messages = importers._messages(update)
+    messages = statuspage._messages(update)
     assert [(at.isoformat(), text[:24]) for at, text in messages] == [
         ("2018-12-06T15:14:00+00:00", "We're investigating elev"),
         ("2018-12-06T16:02:00+00:00", "We are continuing our in"),
@@ -173,7 +174,7 @@ def test_legacy_updates_with_the_time_only_are_split_on_their_day():
         "body": "<ul><li><strong>23:40</strong> - Slow.</li>"
         "<li><strong>0:15</strong> - Fine.</li></ul>",
     }
-    assert [at.isoformat() for at, _ in importers._messages(late)] == [
+    assert [at.isoformat() for at, _ in statuspage._messages(late)] == [
         "2018-03-01T23:40:00+00:00",
         "2018-03-02T00:15:00+00:00",
     ]
@@ -189,7 +190,7 @@ def test_broken_status_page_files_are_skipped_with_reasons(ctx, statuspage_slice
     real["incident"]["id"] = "badupdate01"
     real["incident"]["incident_updates"][0]["display_at"] = "yesterday-ish"
     (folder / "aaac-bad-update.json").write_text(json.dumps(real))
-    summary = importers.import_statuspage(statuspage_slice)
+    summary = statuspage.import_statuspage(statuspage_slice)
     assert summary.created == 3
     assert summary.skipped == {"unreadable files": 2, "incidents with bad updates": 1}
     problems = "\n".join(summary.problems)
@@ -202,13 +203,13 @@ def test_broken_status_page_files_are_skipped_with_reasons(ctx, statuspage_slice
 
 
 def test_statuspage_import_is_idempotent(ctx, statuspage_slice):
-    importers.import_statuspage(statuspage_slice)
+    statuspage.import_statuspage(statuspage_slice)
     before = count(Incident)
-    again = importers.import_statuspage(statuspage_slice)
+    again = statuspage.import_statuspage(statuspage_slice)
     assert again.created == 0 and count(Incident) == before
 
 
 def test_long_updates_are_split_into_numbered_notes():
     text = " ".join(["word"] * 300)
-    parts = importers._chunks(text, 480)
+    parts = statuspage._chunks(text, 480)
     assert len(parts) == 4 and parts[0].endswith("(1/4)") and all(len(p) <= 480 for p in parts)

@@ -31,7 +31,7 @@ def register(actor, **kwargs):
 
 
 def vpn_model(ada, **kwargs):
-    return incidents.save_model(
+    return incidents.save_incident_model(
         ada,
         name=kwargs.pop("name", "VPN outage"),
         service="VPN",
@@ -69,11 +69,11 @@ def test_only_admins_keep_models_and_bad_ones_are_refused(ada, sam):
     with pytest.raises(Forbidden):
         vpn_model(sam)
     with pytest.raises(Refused, match="#db-slow is not a hashtag"):
-        incidents.save_model(ada, name="DB", default_tags="#db-slow")
+        incidents.save_incident_model(ada, name="DB", default_tags="#db-slow")
     with pytest.raises(Refused, match="at most 30 steps"):
-        incidents.save_model(ada, name="Long", checklist="\n".join(["step"] * 31))
+        incidents.save_incident_model(ada, name="Long", checklist="\n".join(["step"] * 31))
     with pytest.raises(Refused, match="Impact is 1"):
-        incidents.save_model(ada, name="Odd", impact=7)
+        incidents.save_incident_model(ada, name="Odd", impact=7)
     vpn_model(ada)
     with pytest.raises(Refused, match="already an incident model called 'VPN outage'"):
         vpn_model(ada)
@@ -130,7 +130,7 @@ def test_resolving_a_parent_with_its_children_resolves_the_open_ones(sam):
     incidents.move(sam, done, "cancelled")
     for child in (new, working, done):
         incidents.link_parent(sam, child, parent)
-    assert incidents.open_children(parent) == [new, working]
+    assert incidents.open_children(parent, sam) == [new, working]
     incidents.move(sam, parent, "in_progress")
     incidents.move(
         sam,
@@ -143,7 +143,7 @@ def test_resolving_a_parent_with_its_children_resolves_the_open_ones(sam):
     assert [c.status for c in (new, working, done)] == ["resolved", "resolved", "cancelled"]
     assert new.resolution_notes == "restarted the mail relay"
     assert fields(new, "status") == ["status", "status"]  # new → in progress → resolved
-    assert incidents.open_children(parent) == []
+    assert incidents.open_children(parent, sam) == []
 
 
 def test_the_offer_after_the_fact_resolves_children_all_or_nothing(sam):

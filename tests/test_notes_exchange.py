@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from app import accounts, exchange, incidents, notes
+from app import accounts, incidents, notes
 from app.extensions import db
+from app.intake import incidents_jsonl, notes_jsonl
 from app.models import Note, Notification, User
+from app.text import DEFAULT_INCIDENT_PATTERN
 from tests.conftest import wipe
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -44,26 +46,26 @@ def test_export_import_export_round_trips(ctx, make_user, post, tmp_path):
     gone = post(lee, "wrong incident, sorry")
     notes.retract_note(lee, gone)
     exported = tmp_path / "first.jsonl"
-    assert exchange.export_notes(exported) == 2  # the retracted note stays out
+    assert notes_jsonl.export_notes(exported) == 2  # the retracted note stays out
     records = [json.loads(x) for x in exported.read_text().splitlines()]
     assert records[0]["incident"] == incident.number and records[0]["occurred_at"]
     assert records[1]["reply_to"] == first.id and "incident" in records[1]
     assert set(records[1]) == {"id", "author", "posted_at", "text", "incident", "reply_to"}
     incidents_file = tmp_path / "incidents.jsonl"
-    exchange.export_incidents(incidents_file)
+    incidents_jsonl.export_incidents(incidents_file)
     db.session.commit()
     wipe(ctx)
-    exchange.import_incidents(incidents_file)
-    summary = exchange.import_notes(exported)
+    incidents_jsonl.import_incidents(incidents_file)
+    summary = notes_jsonl.import_notes(exported)
     assert summary.created == 2 and not summary.problems
     again = tmp_path / "second.jsonl"
-    exchange.export_notes(again)
+    notes_jsonl.export_notes(again)
     assert again.read_text() == exported.read_text()
     imported = db.session.get(Note, reply.id)
     assert imported.thread_id == first.id and db.session.get(Note, first.id).reply_count == 1
     assert accounts.find_user("lee").password_hash is None  # created, cannot sign in
     assert not accounts.find_user("lee").is_active
-    twice = exchange.import_notes(exported)
+    twice = notes_jsonl.import_notes(exported)
     assert twice.created == 0 and twice.skipped == {"already imported (unchanged)": 2}
 
 
@@ -85,7 +87,7 @@ def test_bad_lines_are_reported_by_number_and_skipped_whole(ctx, make_user, tmp_
         line(-3, "negative id"),
         line(9, "reply to an earlier line", reply_to=1),
     )
-    summary = exchange.import_notes(path)
+    summary = notes_jsonl.import_notes(path)
     assert summary.created == 2
     problems = [p.split(":")[0] for p in summary.problems]
     assert problems == [f"line {n}" for n in range(2, 13)]
@@ -105,7 +107,7 @@ def test_imported_notes_derive_tags_mentions_incidents_and_notify(ctx, make_user
         line(11, "@lee please look #Mail", author="kim", minutes=1, reply_to=10),
         line(12, "thanks", author="lee", minutes=2, reply_to=11),
     )
-    summary = exchange.import_notes(path)
+    summary = notes_jsonl.import_notes(path)
     assert summary.created == 3 and not summary.problems
     notes_ = {n.id: n for n in db.session.scalars(select(Note))}
     assert {n.incident_id for n in notes_.values()} == {incident.id}  # named, then inherited
@@ -117,7 +119,7 @@ def test_imported_notes_derive_tags_mentions_incidents_and_notify(ctx, make_user
 
 def test_posting_after_an_import_takes_a_new_id(ctx, make_user, tmp_path):
     sam = make_user("sam")
-    exchange.import_notes(write(tmp_path, line(500, "imported with a high id")))
+    notes_jsonl.import_notes(write(tmp_path, line(500, "imported with a high id")))
     posted = notes.post_note(sam, "posted afterwards")
     assert posted.id == 501  # PostgreSQL's sequence was moved past the imported ids
 
@@ -126,7 +128,7 @@ def test_reading_ahead_in_a_second_process_gives_what_reading_inline_does(ctx, t
     lines = [(n, line(n, f"note {n} #tag{n % 3} INC000000{n % 9}")) for n in range(1, 40)]
     lines[7] = (8, "{not json")
     batches = [lines[i : i + 10] for i in range(0, len(lines), 10)]
-    pattern = notes.current_pattern()
-    inline = [exchange._read_note_lines(batch, pattern) for batch in batches]
-    ahead = list(exchange._read_ahead(iter(batches), exchange._read_note_lines, pattern))
+    pattern = DEFAULT_INCIDENT_PATTERN
+    inline = [notes_jsonl._read_note_lines(batch, pattern) for batch in batches]
+    ahead = list(notes_jsonl._read_ahead(iter(batches), notes_jsonl._read_note_lines, pattern))
     assert ahead == inline and ahead[0][7][0] == 8

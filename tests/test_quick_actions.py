@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from app import accounts, incidents, quick_actions
 from app.errors import Forbidden, Refused
 from app.extensions import db
+from app.itil import DEFAULT_POLICY
 from app.models import Note
 from app.quick_actions import QuickAction
 
@@ -81,7 +82,7 @@ def test_preview_describes_what_will_happen_and_changes_nothing(sam):
     text = "/priority 2 1\n/major"
     lines = quick_actions.describe(sam, incident, quick_actions.parse(text), text)
     assert lines == ["Set impact 2, urgency 1: P2", f"Declare {incident.number} a major incident"]
-    assert (incident.priority, incident.major) == (incidents.priority_for(3, 3), False)
+    assert (incident.priority, incident.major) == (DEFAULT_POLICY.priority(3, 3), False)
     assert len(incidents.events(incident)) == before
     with pytest.raises(Refused, match="impact and urgency"):
         quick_actions.describe(sam, incident, quick_actions.parse("/priority high"), "")

@@ -32,8 +32,9 @@ def explain(statement, params: dict) -> str:
 def spread_like_a_real_site(make_user, people: int = 40, notes_each: int = 50) -> datetime:
     """Notes by many people on many incidents and tags, then fresh statistics; returns
     the moment halfway through them (a page cut there has notes on both sides)."""
-    from app import bulk, incidents
-    from app.bulk import NoteDraft
+    from app import incidents
+    from app.intake import bulk
+    from app.intake.bulk import NoteDraft
 
     authors = [make_user(f"user{n}") for n in range(people)]
     opened = [incidents.register(a, title=f"Outage {n}") for n, a in enumerate(authors)]

@@ -68,8 +68,8 @@ def test_posting_never_waits_for_the_index_and_nothing_queued_is_lost(sam, post)
 
 
 def test_a_fresh_note_does_not_wait_behind_a_backlog(sam, post, monkeypatch):
-    from app.bulk import NoteDraft, post_notes
     from app.database import write_transaction
+    from app.intake.bulk import NoteDraft, post_notes
 
     post(sam, "first")
     caught_up()
@@ -312,10 +312,10 @@ def test_concurrent_posts_from_threads_all_reach_the_index(ctx, sam):
 
 
 def test_the_github_status_history_is_searchable(make_user, sam):
-    from app import importers
+    from app.intake import statuspage
 
     folder = Path(__file__).resolve().parents[2] / "shared" / "data" / "github-status-history"
-    importers.import_statuspage(folder)
+    statuspage.import_statuspage(folder)
     summary = index.rebuild()
     assert summary.notes > 3000
     db.session.commit()

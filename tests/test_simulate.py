@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app import demo, tags
+from app import tags
 from app.extensions import db
+from app.intake import demo
+from app.intake.simulate import simulate, week_start
 from app.models import Incident, IncidentMember, Note
-from app.simulate import simulate, week_start
 from app.text import unique_hashtags
 
 END = datetime(2026, 6, 30, 18, 0, tzinfo=UTC)
@@ -206,7 +207,9 @@ def test_noise_tags_are_steady(world):
 
 
 def test_i2i_demo_stores_it_all_with_its_ground_truth(ctx):
-    summary = demo.build_demo(notes=600, seed=3, days=10, end=END)
+    summary = demo.build_demo(
+        notes=600, seed=3, days=10, end=END, instance_dir=Path(ctx.config["I2I_INSTANCE_DIR"])
+    )
     assert re.search(r"46 people, 6\d\d notes over 10 days, \d+ incidents", summary)
     assert db.session.scalar(select(func.count()).select_from(Note)) >= 600
     assert db.session.scalar(select(func.count()).select_from(IncidentMember)) > 100
@@ -220,7 +223,9 @@ def test_i2i_demo_stores_it_all_with_its_ground_truth(ctx):
         select(func.count()).select_from(Incident).where(Incident.status == "closed")
     )
     assert closed > 10
-    assert "already built" in demo.build_demo(notes=10, seed=3, days=10)
+    assert "already built" in demo.build_demo(
+        notes=10, seed=3, days=10, instance_dir=Path(ctx.config["I2I_INSTANCE_DIR"])
+    )
     from app import accounts, incidents
     from app.models import Service
 

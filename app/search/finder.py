@@ -1,10 +1,16 @@
 """Searching notes: parse the query, run it on the index for one viewer, load the hits.
 
-Visibility is applied twice: inside the index (a mask on each document's `scope`, so
-counts never include notes the viewer may not see) and again on the database rows the
-hits are read from (so a document not yet updated never shows a note that has since been
-retracted or restricted). A missing or unreadable index makes search degraded, not the
-page: the result says why and the rest of the site is untouched.
+Visibility comes from the database at the moment of the search, not from what the index
+was told when a document was written: a mask of the documents of the incidents hidden
+from this viewer (`visibility.hidden_incidents`, by incident number) and of the notes
+retracted since their documents were written (still queued for the index writer), so
+counts never include a note the viewer may not see; the rows the hits are read from are
+filtered again by the same rule. A missing or unreadable index makes search degraded,
+not the page: the result says why and the rest of the site is untouched.
+
+A searcher is opened afresh when the index has changed, never `refresh()`ed: Whoosh's
+refresh reuses the readers of segments it already had, keyed by segment id, with the
+deletions they had then (an edited note would still be found by its old words).
 """
 
 from __future__ import annotations
@@ -14,16 +20,16 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import select
 from whoosh import highlight
-from whoosh.query import AndNot, Or, Prefix, Term
+from whoosh.query import Or, Term
 
-from app import tags
+from app import tags, visibility
+from app.clock import utcnow
 from app.extensions import db
 from app.feeds import NoteView, load_notes
-from app.models import Incident, IncidentMember, User, utcnow
+from app.models import Note, SearchOutbox, User
 from app.search import engine
 from app.search.index import Generation, Unavailable, current_generation, waiting_since
 from app.search.query import ParsedQuery, parse
@@ -52,19 +58,28 @@ class Results:
     seconds: float = 0.0
 
 
+MAX_MASKED_CHANGES = 10_000  # retracted notes still queued, masked one by one
+
+
 def hidden_query(viewer: User):
-    """The documents `viewer` may not find: restricted incidents' notes (scope "inc:<id>")
-    but for the incidents they are on; None for admins."""
-    if viewer.role == "admin":
-        return None
-    member = (
-        select(Incident.id)
-        .join(IncidentMember, IncidentMember.incident_id == Incident.id)
-        .where(Incident.restricted.is_(True), IncidentMember.user_id == viewer.id)
+    """The documents `viewer` may not find, or None: the notes of the incidents hidden from
+    them, and notes retracted since their documents were written."""
+    hidden = visibility.hidden_incidents(viewer)
+    terms = [Term("incident", number) for number in sorted(hidden.numbers)]
+    terms += [Term("id", str(note_id)) for note_id in _retracted_in_queue()]
+    return Or(terms) if terms else None
+
+
+def _retracted_in_queue() -> list[int]:
+    """Notes retracted whose documents the index writer has not removed yet."""
+    query = (
+        select(Note.id)
+        .join(SearchOutbox, SearchOutbox.note_id == Note.id)
+        .where(SearchOutbox.applied_at.is_(None), Note.retracted_at.is_not(None))
+        .distinct()
+        .limit(MAX_MASKED_CHANGES)
     )
-    theirs = [Term("scope", f"inc:{incident_id}") for incident_id in db.session.scalars(member)]
-    restricted = Prefix("scope", "inc:")
-    return AndNot(restricted, Or(theirs)) if theirs else restricted
+    return list(db.session.scalars(query))
 
 
 def hidden_from(searcher, viewer: User) -> set[int] | None:
@@ -83,7 +98,6 @@ def search(
     """One page of the notes matching `q` that `viewer` may see. A malformed query raises
     Refused with a message for the person who typed it."""
     started = time.perf_counter()
-    engine.configure(current_app.config["I2I_SEARCH_CACHE_MB"])
     parsed = parse(q, tag_keys=tags.alias_keys)
     order = order if order in ("relevance", "newest") else ""
     order = order or ("relevance" if parsed.has_text else "newest")
@@ -114,7 +128,7 @@ def search(
             results.degraded = f"Search is unavailable for a moment ({error}); try again."
             return results
     results.total, results.pages = total, -(-total // per_page)
-    notes = load_notes(ids, visible_to=viewer)
+    notes = load_notes(ids, viewer)
     results.hits = [Hit(note, excerpt(note.text, parsed)) for note in notes]
     results.seconds = time.perf_counter() - started
     return results
@@ -168,11 +182,11 @@ def _searcher():
         return cached[0], cached[1]
     try:
         generation = current_generation()
-        if cached is not None and cached[0].path == generation.path:
-            searcher = engine.prepare(cached[1].refresh(), str(generation.path))
-        else:
-            forget_searchers()
-            searcher = _open(generation)
+        if cached is not None and cached[0].path == generation.path and cached[1].up_to_date():
+            _local.cached = (generation, cached[1], now)
+            return generation, cached[1]
+        forget_searchers()
+        searcher = _open(generation)
     except Exception as error:
         _local.cached = None
         if isinstance(error, Unavailable):

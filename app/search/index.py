@@ -35,6 +35,7 @@ from sqlalchemy import delete, func, or_, select, update
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 
+from app.database import write_transaction
 from app.extensions import db
 from app.models import Hashtag, Incident, Note, NoteTag, SearchOutbox, User, utcnow
 from app.search.schema import SCHEMA, document
@@ -268,8 +269,6 @@ def catch_up(budget: float = 2.0) -> int:
 
 
 def _mark_applied(row_ids: list[int]) -> None:
-    from app.database import write_transaction
-
     now = utcnow()
     with write_transaction():
         for chunk in _chunks(row_ids, 500):

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from flask import Flask, g, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from app import notifications
 from app.errors import Refused
 from app.extensions import htmx
+from app.web import admin, auth, feed, filters, hooks, incidents, ops, people, search, tags
+from app.web.params import BoundedInt
 
 # No inline script anywhere: scripts and styles come from our own origin only.
 CSP = (
@@ -20,24 +22,10 @@ CSP = (
 )
 
 
-def render(template: str, partial: str | None = None, status: int = 200, **context: Any):
-    """Render the full page, or only `partial` for an htmx request, from the same route.
-
-    `Vary: HX-Request` keeps any cache from handing a fragment to someone who asked for a page.
-    """
-    name = partial if (partial and htmx and not htmx.boosted) else template
-    response = make_response(render_template(name, **context), status)
-    response.vary.add("HX-Request")
-    return response
-
-
 def register_blueprints(app: Flask) -> None:
-    from app.web import admin, auth, feed, hooks, incidents, ops, people, search, tags
-
+    app.url_map.converters["int"] = BoundedInt  # before any rule is bound to it
     for module in (auth, feed, tags, people, incidents, search, admin, hooks, ops):
         app.register_blueprint(module.bp)
-    from app.web import filters
-
     filters.register(app)
     _register_headers(app)
     _register_errors(app)
@@ -54,6 +42,8 @@ def _register_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.endpoint != "static":  # pages show what only their viewer may see
+            response.headers.setdefault("Cache-Control", "private, no-store")
         if "started" in g:  # lets benchmarks read server-side time from any response
             elapsed = (time.perf_counter() - g.started) * 1000
             response.headers["Server-Timing"] = f"app;dur={elapsed:.2f}"
@@ -96,14 +86,17 @@ def _register_errors(app: Flask) -> None:
     def _not_found(error):
         return error_page("There is nothing here.", 404)
 
+    @app.errorhandler(413)
+    def _too_large(error):
+        limit = app.config["MAX_CONTENT_LENGTH"] // 1024**2
+        return error_page(f"That request is too large (at most {limit} MB).", 413)
+
     @app.errorhandler(405)
     def _method(error):
         return error_page("That action is not available here.", 405)
 
     @app.context_processor
     def _globals():
-        from app import notifications
-
         unread = 0
         if current_user.is_authenticated:
             unread = notifications.unread_count(current_user)

@@ -10,8 +10,8 @@ from flask_login import current_user, login_required
 
 from app import accounts, incidents
 from app.models import ROLES
-from app.web import render
 from app.web.forms import IncidentModelForm, NewUserForm, RoleForm, require_valid
+from app.web.pages import render
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -67,11 +67,11 @@ def change_role(username: str):
 @admin_required
 def models(model_id: int | None = None):
     """Incident models: the list, and a form to add one (or change the one chosen)."""
-    model = incidents.get_model(model_id)
+    model = incidents.get_incident_model(model_id)
     form = IncidentModelForm(obj=model)
     if request.method == "POST":
         require_valid(form)
-        saved = incidents.save_model(
+        saved = incidents.save_incident_model(
             current_user,
             model,
             name=form.name.data,

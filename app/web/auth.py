@@ -11,8 +11,9 @@ from sqlalchemy import bindparam, select
 from app import accounts
 from app.extensions import db, limiter, login_manager
 from app.models import User
-from app.web import render
 from app.web.forms import EmptyForm, LoginForm
+from app.web.pages import render
+from app.web.params import DIGITS, MAX_ID
 
 bp = Blueprint("auth", __name__)
 
@@ -23,7 +24,7 @@ _USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+    if not DIGITS.fullmatch(user_id) or int(user_id) > MAX_ID:
         return None
     return db.session.scalars(_USER_BY_ID, {"user_id": int(user_id)}).first()
 

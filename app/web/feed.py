@@ -11,8 +11,9 @@ from sqlalchemy import inspect
 from app import accounts, feeds, notes, tags
 from app.extensions import htmx
 from app.feeds import Cursor, Feed
-from app.web import render
 from app.web.forms import EditForm, EmptyForm, NoteForm, require_valid
+from app.web.pages import render
+from app.web.params import incident_pattern, policy
 
 bp = Blueprint("feed", __name__)
 
@@ -51,12 +52,17 @@ def compose():
     form = require_valid(NoteForm())
     reply_to = notes.get_note(form.reply_to.data, current_user) if form.reply_to.data else None
     note = notes.post_note(
-        current_user, form.text.data, occurred_at=_occurred_at(form), reply_to=reply_to
+        current_user,
+        form.text.data,
+        occurred_at=_occurred_at(form),
+        reply_to=reply_to,
+        pattern=incident_pattern(),
+        policy=policy(),
     )
     if htmx:
         # The note and its author as a feed reads them, in one statement (the committed
         # ORM objects would each be read again).
-        (view,) = feeds.load_notes([inspect(note).identity[0]])
+        (view,) = feeds.load_notes([inspect(note).identity[0]], current_user)
         return render("feed/_note.html", "feed/_note.html", note=view, fresh=True, status=201)
     return redirect(request.referrer if _same_site(request.referrer) else url_for("feed.home"))
 
@@ -76,10 +82,11 @@ def _same_site(url: str | None) -> bool:
 @login_required
 def thread(note_id: int):
     note = notes.get_note(note_id, current_user)
+    thread = notes.replies(note, current_user)
     return render(
         "notes/show.html",
         note=note,
-        thread=notes.replies(note, current_user),
+        thread=feeds.load_notes([n.id for n in thread], current_user, visible_only=False),
         reply_to=note.id,
         action_form=EmptyForm(),
     )
@@ -92,9 +99,9 @@ def edit(note_id: int):
     form = EditForm(text=note.text)
     if request.method == "POST":
         require_valid(form)
-        notes.edit_note(current_user, note, form.text.data)
+        notes.edit_note(current_user, note, form.text.data, incident_pattern())
         if htmx:
-            return render("feed/_note.html", "feed/_note.html", note=note)
+            return _card(note.id)
         return redirect(url_for("feed.thread", note_id=note.id))
     notes.check_can_edit(current_user, note)
     return render("notes/edit.html", note=note, form=form)
@@ -104,7 +111,7 @@ def edit(note_id: int):
 @login_required
 def versions(note_id: int):
     note = notes.get_note(note_id, current_user)
-    return render("notes/versions.html", note=note)
+    return render("notes/versions.html", note=note, versions=notes.versions_of(note, current_user))
 
 
 @bp.post("/notes/<int:note_id>/retract")
@@ -114,8 +121,14 @@ def retract(note_id: int):
     require_valid(EmptyForm())
     notes.retract_note(current_user, note)
     if htmx:
-        return render("feed/_note.html", "feed/_note.html", note=note)
+        return _card(note.id)
     return redirect(url_for("feed.thread", note_id=note.id))
+
+
+def _card(note_id: int):
+    """A note's card as the signed-in person sees it (after an edit or a retraction)."""
+    (view,) = feeds.load_notes([note_id], current_user, visible_only=False)
+    return render("feed/_note.html", "feed/_note.html", note=view)
 
 
 @bp.get("/complete/tags")

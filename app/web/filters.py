@@ -8,42 +8,25 @@ from cachetools import LRUCache
 from flask import Flask, current_app, g, render_template, url_for
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import bindparam, select
 
-from app.extensions import db
+from app.clock import utcnow
 from app.feeds import NoteView
-from app.models import Incident, IncidentRef, Mention, Note, User, utcnow
 from app.text import TagToken, render_note
 
-_MENTIONED = (
-    select(User.username)
-    .join(Mention, Mention.user_id == User.id)
-    .where(Mention.note_id == bindparam("note_id"))
-)
 
-
-# Incident numbers in the note that name a recorded incident (others stay plain text).
-_RECORDED = (
-    select(Incident.number)
-    .join(IncidentRef, IncidentRef.number == Incident.number)
-    .where(IncidentRef.note_id == bindparam("note_id"))
-)
-
-
-def note_html(note: Note | NoteView) -> Markup:
+def note_html(note: NoteView) -> Markup:
     """The note's text with tags, mentions, references and URLs linked; the rest escaped.
 
-    Only people mentioned when the note was written are linked (unknown names stay text).
+    Only people mentioned when the note was written are linked (unknown names stay text),
+    and only incidents the viewer may open (the card carries both: no query here).
     """
-    mentioned = set(db.session.scalars(_MENTIONED, {"note_id": note.id}))
-    recorded = set(db.session.scalars(_RECORDED, {"note_id": note.id}))
     return render_note(
         note.text,
         tag_url=lambda token: url_for("tags.show", name=token.key),
         user_url=lambda name: url_for("people.profile", username=name),
         incident_url=lambda number: url_for("incidents.show", number=number),
-        known_users=mentioned,
-        known_incidents=recorded,
+        known_users=note.mentioned,
+        known_incidents=note.linked_incidents,
         pattern=current_app.config["I2I_INCIDENT_PATTERN"],
     )
 
@@ -67,7 +50,7 @@ def version_html(text: str) -> Markup:
 _cards: LRUCache = LRUCache(maxsize=20_000)
 
 
-def note_card(note: Note | NoteView, fresh: bool = False) -> Markup:
+def note_card(note: NoteView, fresh: bool = False) -> Markup:
     """The one way a note is shown: feed/_note.html, cached by what it depends on.
 
     Times inside are absolute (the browser turns them relative), so a card never ages.
@@ -86,6 +69,8 @@ def note_card(note: Note | NoteView, fresh: bool = False) -> Markup:
         note.reply_count,
         author.username,
         author.display_name,
+        note.mentioned,
+        note.linked_incidents,
         is_author,
         fresh,
     )

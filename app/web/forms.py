@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from app.errors import Refused
 from app.models import MEMBER_ROLES, ROLES
 from app.notes import MAX_LENGTH
+from app.web.params import MAX_ID
 
 
 class LoginForm(FlaskForm):
@@ -34,7 +35,7 @@ class NoteForm(FlaskForm):
     )
     # Minutes east of UTC, filled in by the browser; without JavaScript times are UTC.
     tz_offset = IntegerField(validators=[Optional(), NumberRange(-14 * 60, 14 * 60)])
-    reply_to = IntegerField(validators=[Optional()])
+    reply_to = IntegerField(validators=[Optional(), NumberRange(1, MAX_ID)])
 
 
 class EditForm(FlaskForm):
@@ -84,7 +85,7 @@ class IncidentForm(FlaskForm):
     urgency = SelectField("Urgency", choices=["1", "2", "3"], default="3")
     assignment_group = StringField("Assignment group", validators=[Optional(), Length(max=120)])
     owner = StringField("Owner (username; you if empty)", validators=[Optional(), Length(max=31)])
-    model = IntegerField(validators=[Optional()])
+    model = IntegerField(validators=[Optional(), NumberRange(1, MAX_ID)])
     restricted = BooleanField("Restricted (security): only its team and admins see it")
 
     def fill_from(self, model) -> None:

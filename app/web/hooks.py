@@ -6,9 +6,10 @@ import hmac
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from app import alerts
 from app.errors import Refused
 from app.extensions import csrf, limiter
+from app.intake import alerts
+from app.web.params import alert_rules
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 
@@ -30,5 +31,5 @@ def alertmanager():
     body = request.get_json(silent=True)
     if body is None:
         raise Refused("The body must be JSON (Content-Type: application/json).")
-    incident = alerts.receive(alerts.parse(body))
+    incident = alerts.receive(alerts.parse(body), alert_rules())
     return jsonify({"incident": incident.number, "status": incident.status}), 200

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
+from functools import partial
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from app import accounts, follows, incidents, notes, quick_actions, tags
+from app import accounts, analysis, feeds, follows, incidents, notes, quick_actions, tags
+from app.clock import parse_day, utcnow
 from app.errors import Refused
 from app.extensions import htmx
-from app.models import MEMBER_ROLES, utcnow
-from app.web import render
+from app.models import MEMBER_ROLES
 from app.web.forms import (
     AssignForm,
     EmptyForm,
@@ -22,6 +23,8 @@ from app.web.forms import (
     PriorityForm,
     require_valid,
 )
+from app.web.pages import render
+from app.web.params import incident_pattern, policy, record_id
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
@@ -38,14 +41,14 @@ def index():
         key: request.args.get(key, "")
         for key in ("status", "priority", "service", "major", "mine", "risk", "sort")
     }
-    found = incidents.search_incidents(current_user, **filters)
+    found = incidents.search_incidents(current_user, **filters, policy=policy())
     return render(
         "incidents/index.html",
         "incidents/_rows.html",
         incidents=found,
         filters=filters,
         statuses=incidents.MOVES,
-        sla=incidents.sla,
+        sla=partial(incidents.sla, policy=policy()),
         following_service=_following_service(filters["service"]),
         action_form=EmptyForm(),
     )
@@ -57,7 +60,7 @@ def board():
     return render(
         "incidents/major.html",
         incidents=incidents.major_board(current_user),
-        sla=incidents.sla,
+        sla=partial(incidents.sla, policy=policy()),
         title="Major incidents",
     )
 
@@ -66,26 +69,18 @@ def board():
 @login_required
 def metrics():
     today = utcnow().date()
-    start = _day(request.args.get("from"), today - timedelta(days=30))
-    end = _day(request.args.get("to"), today) + timedelta(days=1)
+    first = parse_day(request.args.get("from"), "From", today - timedelta(days=30))
+    last = parse_day(request.args.get("to"), "To", today)
     by = request.args.get("by", "priority")
-    table = incidents.response_metrics(current_user, start, end, by)
+    table = analysis.response_metrics(current_user, first, last, by)
     return render(
         "incidents/metrics.html",
         table=table.to_dict("records"),
         by=by,
-        start=start.date(),
-        end=(end - timedelta(days=1)).date(),
+        start=first,
+        end=last,
         title="MTTA and MTTR",
     )
-
-
-def _day(value: str | None, default: date) -> datetime:
-    try:
-        day = date.fromisoformat(value) if value else default
-    except ValueError:
-        raise Refused(f"{value!r} is not a date (YYYY-MM-DD).") from None
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -106,12 +101,13 @@ def register():
             urgency=int(form.urgency.data),
             assignment_group=form.assignment_group.data or None,
             owner=accounts.get_user(owner_name) if owner_name else None,
-            model=incidents.get_model(form.model.data),
+            model=incidents.get_incident_model(form.model.data),
             restricted=form.restricted.data,
+            policy=policy(),
         )
         flash(f"Registered {incident.number}.", "info")
         return _back_to(incident)
-    model = incidents.get_model(request.args.get("model", type=int))
+    model = incidents.get_incident_model(record_id(request.args.get("model"), "The model"))
     if model is not None:
         form.fill_from(model)
     return render("incidents/new.html", form=form, models=incidents.incident_models(), model=model)
@@ -126,9 +122,10 @@ def show(number: str):
         "incidents/_timeline.html",
         incident=incident,
         timeline=incidents.timeline(incident, current_user),
-        clock=incidents.sla(incident),
+        clock=incidents.sla(incident, policy()),
         team=incidents.members(incident),
-        children=incidents.children(incident),
+        parent=incidents.parent_of(incident, current_user),
+        children=incidents.children(incident, current_user),
         moves=sorted(incidents.MOVES[incident.status]),
         resolution_codes=incidents.RESOLUTION_CODES,
         action_form=EmptyForm(),
@@ -137,7 +134,7 @@ def show(number: str):
         following_service=_following_service(incident.service),
         checklist=incidents.checklist(incident),
         hashtags=tags.incident_tags(incident.id, current_user),
-        open_children=incidents.open_children(incident),
+        open_children=incidents.open_children(incident, current_user),
         member_form=MemberForm(),
         priority_form=PriorityForm(impact=incident.impact, urgency=incident.urgency),
         roles=MEMBER_ROLES,
@@ -170,10 +167,17 @@ def _local(url: str | None) -> str | None:
 def post(number: str):
     incident = incidents.get_incident(number, current_user)
     form = require_valid(NoteForm())
-    note = notes.post_note(current_user, form.text.data, incident=incident)
+    note = notes.post_note(
+        current_user,
+        form.text.data,
+        incident=incident,
+        pattern=incident_pattern(),
+        policy=policy(),
+    )
     page = url_for("incidents.show", number=incident.number)
     if htmx and not quick_actions.parse(note.text):
-        return render("feed/_note.html", "feed/_note.html", note=note, fresh=True, status=201)
+        (view,) = feeds.load_notes([note.id], current_user)
+        return render("feed/_note.html", "feed/_note.html", note=view, fresh=True, status=201)
     if htmx:  # quick actions changed the incident: show it afresh, events included
         return "", 204, {"HX-Redirect": page}
     return redirect(page)
@@ -187,7 +191,8 @@ def preview(number: str):
     text = request.args.get("text", "")[:2000]
     try:
         actions = quick_actions.parse(text)
-        lines, problem = quick_actions.describe(current_user, incident, actions, text), None
+        lines = quick_actions.describe(current_user, incident, actions, text, policy())
+        problem = None
     except Refused as refused:
         lines, problem = [], refused.message
     return render(
@@ -297,7 +302,9 @@ def major(number: str):
 def priority(number: str):
     incident = incidents.get_incident(number, current_user)
     form = require_valid(PriorityForm(), "Choose impact and urgency, each 1 (high) to 3 (low).")
-    incidents.set_impact_urgency(current_user, incident, form.impact.data, form.urgency.data)
+    incidents.set_impact_urgency(
+        current_user, incident, form.impact.data, form.urgency.data, policy=policy()
+    )
     return _back_to(incident)
 
 

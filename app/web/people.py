@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from app import accounts, follows, notifications
+from app import accounts, feeds, follows, notifications
 from app.feeds import Feed
-from app.web import render
 from app.web.feed import show_feed
 from app.web.forms import EmptyForm
+from app.web.pages import render
+from app.web.params import record_id
 
 bp = Blueprint("people", __name__)
 
@@ -40,9 +41,12 @@ def follow(username: str):
 @bp.get("/notifications")
 @login_required
 def inbox():
+    items = notifications.inbox(current_user)
+    cards = feeds.load_notes([i.note_id for i in items if i.note_id], current_user)
     return render(
         "people/notifications.html",
-        items=notifications.inbox(current_user),
+        items=items,
+        cards={card.id: card for card in cards},
         action_form=EmptyForm(),
     )
 
@@ -56,6 +60,6 @@ def unread():
 @bp.post("/notifications/read")
 @login_required
 def mark_read():
-    item = request.form.get("id", type=int)
+    item = record_id(request.form.get("id"), "The notification")
     notifications.mark_read(current_user, item)
     return redirect(url_for("people.inbox"))

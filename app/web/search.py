@@ -7,7 +7,8 @@ from flask_login import current_user, login_required
 
 from app.errors import Refused
 from app.search import finder
-from app.web import render
+from app.web.pages import render
+from app.web.params import page_number
 
 bp = Blueprint("search", __name__)
 
@@ -21,7 +22,7 @@ def results():
     if q.strip():
         try:
             found = finder.search(
-                current_user, q, order=order, page=request.args.get("page", 1, type=int)
+                current_user, q, order=order, page=page_number(request.args.get("page"))
             )
         except Refused as refused:
             problem = refused.message

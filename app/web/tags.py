@@ -20,7 +20,7 @@ def show(name: str):
     target = tags.canonical(tag)
     if target.id != tag.id:  # an alias: its notes are listed under the canonical tag
         return redirect(url_for("tags.show", name=target.key, alias=tag.key, **_feed_args()))
-    alias = tags.find_tag(request.args["alias"]) if request.args.get("alias") else None
+    alias = tags.alias_named(tag, request.args.get("alias", "")[:200])
     profile = tags.tag_profile(tag, current_user)
     return show_feed(
         Feed("tag", tag.id),

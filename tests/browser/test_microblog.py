@@ -118,7 +118,7 @@ def test_too_long_note_shows_a_message_and_posts_nothing(new_page, people):
 def test_pages_have_no_serious_accessibility_violations(new_page, people, width, live):
     from app import follows, incidents
 
-    model = incidents.save_model(
+    model = incidents.save_incident_model(
         people["ada"], name="Printers", checklist="Check the print server\nCall the vendor"
     )
     incident = incidents.register(
@@ -195,7 +195,7 @@ def test_register_an_incident_post_notes_and_resolve_it_with_a_quick_action(new_
 def test_pick_a_model_tick_its_checklist_and_grow_the_team(new_page, people):
     from app import incidents
 
-    incidents.save_model(
+    incidents.save_incident_model(
         people["ada"],
         name="VPN outage",
         service="VPN",

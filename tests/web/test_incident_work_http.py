@@ -72,7 +72,7 @@ def test_models_are_for_admins_and_bad_input_changes_nothing(client, ada, make_u
 
 def test_tick_a_checklist_step_and_manage_the_team(client, ada, sam, make_user):
     make_user("kim")
-    model = incidents.save_model(ada, name="Mail", checklist="Drain the queue")
+    model = incidents.save_incident_model(ada, name="Mail", checklist="Drain the queue")
     incident = incidents.register(ada, title="Mail stuck", model=model)
     number = incident.number
     step = incidents.checklist(incident)[0]

@@ -30,7 +30,6 @@ from app.models import (
     Follow,
     Hashtag,
     Incident,
-    IncidentMember,
     IncidentRef,
     Mention,
     Note,
@@ -42,10 +41,10 @@ from app.models import (
     TimelineEntry,
     User,
 )
-from app.notes import check_occurred_at, clean_text, current_pattern
+from app.notes import check_occurred_at, clean_text
 from app.search import outbox
-from app.text import NoteText, read_note
-from app.visibility import counts_as_reply
+from app.text import DEFAULT_INCIDENT_PATTERN, NoteText, read_note
+from app.visibility import Access, counts_as_reply
 
 # Core tables, not ORM classes: a multi-row insert then runs as one executemany without
 # the ORM's per-row bookkeeping (several times faster for imports).
@@ -60,6 +59,7 @@ class NoteDraft:
     occurred_at: datetime | None = None
     incident_id: int | None = None
     note_id: int | None = None  # keep this id (imports from another I2I); None: a new one
+    external_id: str | None = None  # the source's own id, when it is not a number
     reply_to_id: int | None = None  # a note stored before, or earlier in the same list
     facts: NoteText | None = None  # what `text.read_note` finds in the text, if known
 
@@ -91,14 +91,14 @@ def collected_between_batches(every: int = 10) -> Iterator[Callable[[], None]]:
             gc.enable()
 
 
-def post_notes(drafts: list[NoteDraft]) -> list[int]:
+def post_notes(drafts: list[NoteDraft], pattern: str = DEFAULT_INCIDENT_PATTERN) -> list[int]:
     """Store the drafts (call inside a write transaction); returns their ids in order.
 
     A draft without an incident joins its parent's (a reply) or the first incident its
     text names that its author may see, as a posted note does."""
     if not drafts:
         return []
-    drafts = checked(drafts)
+    drafts = checked(drafts, pattern)
     parents = _parents(drafts)
     drafts = _with_incidents(drafts, parents)
     rows = [
@@ -112,11 +112,12 @@ def post_notes(drafts: list[NoteDraft]) -> list[int]:
             "reply_to_id": d.reply_to_id,
             "thread_id": parents[d.reply_to_id].thread_id if d.reply_to_id else None,
             "reply_count": 0,
+            "external_id": d.external_id,
         }
         | ({"id": d.note_id} if d.note_id is not None else {})
         for d in drafts
     ]
-    if any(d.note_id is not None for d in drafts):  # ids given: written as given, in order
+    if any(d.note_id is not None for d in drafts):  # ids given (all): written as given
         insert_rows(NOTES, rows)
         ids = [d.note_id for d in drafts]
     else:
@@ -137,10 +138,9 @@ def post_notes(drafts: list[NoteDraft]) -> list[int]:
     return ids
 
 
-def checked(drafts: list[NoteDraft]) -> list[NoteDraft]:
+def checked(drafts: list[NoteDraft], pattern: str = DEFAULT_INCIDENT_PATTERN) -> list[NoteDraft]:
     """The drafts as they will be stored, or Refused for the first that cannot be (the
     checks `post_note` makes): lets a caller check a record's notes before writing it."""
-    pattern = current_pattern()
     return [_cleaned(d, pattern) for d in drafts]
 
 
@@ -185,15 +185,11 @@ def _parents(drafts: list[NoteDraft]) -> dict[int, _Parent]:
 def _with_incidents(drafts: list[NoteDraft], parents: dict[int, _Parent]) -> list[NoteDraft]:
     """Give each draft without an incident its parent's, else the first it names."""
     named = {n for d in drafts if d.incident_id is None for n in d.facts.refs}
-    open_to = {}
+    numbered = {}
     if named:
-        found = db.session.execute(
-            select(Incident.number, Incident.id, Incident.restricted).where(
-                Incident.number.in_(named)
-            )
-        )
-        open_to = {number: (incident_id, restricted) for number, incident_id, restricted in found}
-    members = _members({i for i, restricted in open_to.values() if restricted})
+        found = select(Incident.number, Incident.id).where(Incident.number.in_(named))
+        numbered = dict(db.session.execute(found).all())
+    access = Access.of(numbered.values())
     placed = []
     for d in drafts:
         incident_id = d.incident_id
@@ -201,26 +197,15 @@ def _with_incidents(drafts: list[NoteDraft], parents: dict[int, _Parent]) -> lis
             incident_id = parents[d.reply_to_id].incident_id
         if incident_id is None:
             for number in d.facts.refs:
-                known = open_to.get(number)
-                if known and (not known[1] or d.author_id in members.get(known[0], ())):
-                    incident_id = known[0]
+                known = numbered.get(number)
+                if known is not None and access.may_see(d.author_id, known):
+                    incident_id = known
                     break
         placed.append(d if incident_id == d.incident_id else replace(d, incident_id=incident_id))
         if d.note_id is not None and d.note_id in parents:  # later replies inherit it
             old = parents[d.note_id]
             parents[d.note_id] = _Parent(old.author_id, incident_id, old.thread_id)
     return placed
-
-
-def _members(incident_ids: set[int]) -> dict[int, set[int]]:
-    members: dict[int, set[int]] = defaultdict(set)
-    if incident_ids:
-        query = select(IncidentMember.incident_id, IncidentMember.user_id).where(
-            IncidentMember.incident_id.in_(incident_ids)
-        )
-        for incident_id, user_id in db.session.execute(query):
-            members[incident_id].add(user_id)
-    return members
 
 
 def _threads(notes, parents: dict[int, _Parent], public: set[int]) -> None:
@@ -234,14 +219,11 @@ def _threads(notes, parents: dict[int, _Parent], public: set[int]) -> None:
         if counts_as_reply(i in public, d.incident_id, parents[d.reply_to_id].incident_id)
     ]
     increment_each(Note, "reply_count", Counter(counted))
-    restricted = {d.incident_id for i, d in replies if i not in public}
-    members = _members(restricted)
-    admins = set(db.session.scalars(select(User.id).where(User.role == "admin")))
+    access = Access.of(d.incident_id for i, d in replies if i not in public)
     told = []
     for i, d in replies:
         parent_author = parents[d.reply_to_id].author_id
-        sees = i in public or parent_author in admins | members.get(d.incident_id, set())
-        if parent_author != d.author_id and sees:
+        if parent_author != d.author_id and access.may_see(parent_author, d.incident_id):
             told.append(
                 {
                     "user_id": parent_author,
@@ -256,14 +238,9 @@ def _threads(notes, parents: dict[int, _Parent], public: set[int]) -> None:
 
 
 def _public(notes) -> set[int]:
-    """The ids of the notes not on a restricted incident."""
-    incident_ids = {d.incident_id for _, d, _ in notes if d.incident_id}
-    restricted = set(
-        db.session.scalars(
-            select(Incident.id).where(Incident.id.in_(incident_ids), Incident.restricted)
-        )
-    )
-    return {i for i, d, _ in notes if d.incident_id not in restricted}
+    """The ids of the notes everyone may see (not on a restricted incident)."""
+    access = Access.of(d.incident_id for _, d, _ in notes)
+    return {i for i, d, _ in notes if access.is_public(d.incident_id)}
 
 
 def _tags(notes, public: set[int]) -> None:

@@ -1,4 +1,4 @@
-"""`i2i demo`: store the simulated organisation (`app.simulate`) and its ground truth.
+"""`i2i demo`: store the simulated organisation (`app.intake.simulate`) and its ground truth.
 
 The named demo accounts (ada, maria, …) can sign in with DEMO_PASSWORD; the simulated
 colleagues are accounts that cannot. Incidents are written in bulk with their events and
@@ -13,16 +13,17 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import bindparam, func, insert, select, update
 
-from app import accounts, bulk, follows, importers, incidents
-from app.bulk import NoteDraft
+from app import accounts, follows, incidents, tags
 from app.database import write_transaction
 from app.extensions import db
-from app.importers import NoProgress
+from app.intake import bulk
+from app.intake.bulk import NoteDraft
+from app.intake.records import store_incidents
+from app.intake.simulate import SERVICES, IncidentSpec, PersonSpec, World, simulate, week_start
+from app.intake.summary import progress_or_none
 from app.models import Incident, IncidentMember, Note, User, utcnow
-from app.simulate import SERVICES, IncidentSpec, PersonSpec, World, simulate, week_start
 
 DEMO_PASSWORD = "incident-to-insight"  # noqa: S105 - the demo is public by design
 PEOPLE = [
@@ -46,9 +47,11 @@ def build_demo(
     notes: int,
     seed: int,
     days: int,
+    instance_dir: Path,
     progress: Callable[[Iterable, int, str], object] | None = None,
     end: datetime | None = None,
 ) -> str:
+    """Store the simulated organisation; its ground truth goes to `instance_dir`."""
     if accounts.find_user(PEOPLE[0].username) is not None:
         return "The demo organisation is already built; nothing to do."
     end = end or week_start(utcnow())
@@ -65,7 +68,7 @@ def build_demo(
     numbers = _store_incidents(world.incidents, people)
     _store_notes(world, people, numbers, progress)
     _follow_a_few(world)
-    truth = Path(current_app.config["I2I_INSTANCE_DIR"]) / TRUTH_FILE
+    truth = instance_dir / TRUTH_FILE
     truth.write_text(json.dumps(world.truth.as_json(), indent=2) + "\n", encoding="utf-8")
     still_open = sum(1 for i in world.incidents if i.status in incidents.OPEN)
     return (
@@ -176,7 +179,7 @@ def _store_incidents(specs: list[IncidentSpec], people: dict[str, int]) -> dict[
         for s in specs
     ]
     for start in range(0, len(records), BATCH):
-        importers.store_incidents(records[start : start + BATCH])
+        store_incidents(records[start : start + BATCH])
     numbers = dict(db.session.execute(select(Incident.number, Incident.id)).all())
     children = [
         {"row_id": numbers[s.number], "parent": numbers[s.parent]} for s in specs if s.parent
@@ -219,7 +222,7 @@ def _store_notes(world: World, people, numbers, progress) -> None:
         )
         for n in ordered
     ]
-    wrap = progress or (lambda items, length, label: NoProgress(items))
+    wrap = progress_or_none(progress)
     with wrap(range(len(drafts)), len(drafts), "Writing notes") as bar:
         for start in range(0, len(drafts), BATCH):
             with write_transaction():
@@ -230,8 +233,6 @@ def _store_notes(world: World, people, numbers, progress) -> None:
 
 def _follow_a_few(world: World) -> None:
     """Give the named accounts something to follow, so their home feeds are alive."""
-    from app import tags
-
     named = {p.username: accounts.find_user(p.username) for p in PEOPLE}
     for username, tag in [
         ("dina", "password_reset"),

@@ -3,7 +3,7 @@ with patterns planted on purpose and written down, so that analysis can be score
 
 Everything is drawn from one `random.Random(seed)` over a period that ends at `end`, so
 the same seed and end give the same organisation. The world is generated as plain data
-first (`simulate`), then stored in bulk (`app.demo`), and the planted patterns are the
+first (`simulate`), then stored in bulk (`app.intake.demo`), and the planted patterns are the
 ground truth (`Truth`), written as JSON next to the data.
 
 What is planted (sizes chosen to be realistic, not blatant):
@@ -30,7 +30,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from app.incidents import priority_for, sla_targets
+from app.itil import DEFAULT_POLICY
 
 FIRST_NAMES = [
     "Amara",
@@ -192,7 +192,7 @@ class IncidentSpec:
 
     @property
     def priority(self) -> int:
-        return priority_for(self.impact, self.urgency)
+        return DEFAULT_POLICY.priority(self.impact, self.urgency)
 
 
 @dataclass
@@ -329,8 +329,8 @@ class _Builder:
         urgency = overrides.pop("urgency", None) or self.rng.choice((1, 2, 2, 3, 3))
         slow = overrides.pop("slow", 1.0)
         team = overrides.pop("team", None) or self._crew_for(profile.team)
-        priority = priority_for(impact, urgency)
-        respond, resolve = sla_targets()[priority]
+        priority = DEFAULT_POLICY.priority(impact, urgency)
+        respond, resolve = DEFAULT_POLICY.targets(priority)
         acknowledged = at + respond * self.rng.uniform(0.1, 1.3)
         resolved = at + resolve * slow * math.exp(self.rng.gauss(-0.7, 0.6))
         status, closed = "in_progress", None
@@ -537,7 +537,7 @@ class _Builder:
             {
                 "tag": "token_expiry",
                 "service": profile.name,
-                "priority": priority_for(2, 1),
+                "priority": DEFAULT_POLICY.priority(2, 1),
                 "outcome": "resolution takes about three times as long",
             }
         )
@@ -620,7 +620,7 @@ class _Lifecycles:
             incident.closed_at = again + timedelta(days=2)
             if incident.closed_at >= self.b.end:
                 incident.closed_at, incident.status = None, "resolved"
-        resolve = sla_targets()[incident.priority][1]
+        resolve = DEFAULT_POLICY.targets(incident.priority)[1]
         incident.made_sla = again - incident.registered_at <= resolve
         self.b._note(
             incident.owner,

@@ -5,30 +5,45 @@ group key and alert fingerprint, so a re-sent notification never registers a sec
 incident. Each newly firing or newly resolved alert adds a system note. When the whole
 group resolves, the incident is resolved too, unless a person has taken it over (it has
 an owner other than the alerting account). A new incident's service is the first of the
-labels in `I2I_ALERT_SERVICE_LABELS` (service, job) an alert has, its impact comes from
-the `severity` label through `I2I_ALERT_SEVERITY_IMPACT` (critical 1, warning 2, info 3;
-2 for any other). The body is checked completely before
-anything is written, and everything is written in one transaction.
+labels in `AlertRules.service_labels` (`I2I_ALERT_SERVICE_LABELS`: service, job) an alert
+has, its impact comes from the `severity` label through `AlertRules.severity_impact`
+(`I2I_ALERT_SEVERITY_IMPACT`: critical 1, warning 2, info 3; 2 for any other). The body
+is checked completely before anything is written, and everything is written in one
+transaction. A notification carries at most MAX_ALERTS alerts (Alertmanager's
+`max_alerts` setting truncates a bigger group's), so one cannot hold the writer for long.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import delete, select
 
 from app import accounts, incidents, notes
+from app.clock import parse_time, utcnow
+from app.config import DEFAULT_SEVERITY_IMPACT
 from app.database import write_transaction
 from app.errors import Refused
 from app.extensions import db
-from app.importers import parse_time
-from app.models import AlertGroup, AlertInstance, Incident, User, utcnow
+from app.itil import DEFAULT_POLICY, Policy
+from app.models import AlertGroup, AlertInstance, Incident, User
+from app.text import DEFAULT_INCIDENT_PATTERN
 
 SYSTEM_USER = "alertmanager"
 DEFAULT_URGENCY = 2
 MAX_NOTE = 480
+MAX_ALERTS = 1_000
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    """How alerts become incidents: the settings of DESIGN §7's alert intake."""
+
+    severity_impact: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_SEVERITY_IMPACT))
+    service_labels: tuple[str, ...] = ("service", "job")
+    policy: Policy = DEFAULT_POLICY
+    incident_pattern: str = DEFAULT_INCIDENT_PATTERN
 
 
 @dataclass(frozen=True)
@@ -84,6 +99,12 @@ def parse(body) -> Notification:
     raw_alerts = body.get("alerts")
     if not isinstance(raw_alerts, list) or not raw_alerts:
         raise Refused("alerts must be a non-empty list.")
+    if len(raw_alerts) > MAX_ALERTS:
+        raise Refused(
+            f"At most {MAX_ALERTS:,} alerts a notification (this one has {len(raw_alerts):,}): "
+            f"set max_alerts: {MAX_ALERTS} in the webhook receiver.",
+            status=413,
+        )
     alerts = []
     for index, raw in enumerate(raw_alerts):
         where = f"alerts[{index}]"
@@ -125,8 +146,9 @@ def _describe(alert: Alert, verb: str) -> str:
     return (f"{text} — {summary}" if summary else text)[:MAX_NOTE]
 
 
-def receive(notification: Notification) -> Incident:
+def receive(notification: Notification, rules: AlertRules | None = None) -> Incident:
     """Register or update the incident of an alert group; returns it."""
+    rules = rules or AlertRules()
     with write_transaction():  # the alerting account too: a refused body leaves nothing
         bot = system_user()
         group = db.session.scalar(
@@ -136,7 +158,7 @@ def receive(notification: Notification) -> Incident:
         if incident is None or incident.status in ("closed", "cancelled"):
             if notification.status == "resolved":
                 raise Refused("No open incident for this group; nothing to resolve.", status=409)
-            incident = _register(bot, notification)
+            incident = _register(bot, notification, rules)
             if group is None:
                 group = AlertGroup(
                     group_key=notification.group_key, incident_id=incident.id, status="firing"
@@ -146,36 +168,40 @@ def receive(notification: Notification) -> Incident:
             else:
                 group.incident_id = incident.id
                 db.session.execute(delete(AlertInstance).where(AlertInstance.group_id == group.id))
-        _record_alerts(bot, group, incident, notification)
+        _record_alerts(bot, group, incident, notification, rules)
         group.status, group.updated_at = notification.status, utcnow()
         if notification.status == "resolved" and incident.status in incidents.OPEN:
-            _resolve(bot, incident)
+            _resolve(bot, incident, rules)
     return incident
 
 
-def _register(bot: User, notification: Notification) -> Incident:
+def _register(bot: User, notification: Notification, rules: AlertRules) -> Incident:
     first = notification.alerts[0]
     labels = notification.common_labels or first.labels
     annotations = notification.common_annotations or first.annotations
-    config = current_app.config
     severity = labels.get("severity", "").lower()
-    service = next((labels[k] for k in config["I2I_ALERT_SERVICE_LABELS"] if labels.get(k)), None)
+    service = next((labels[k] for k in rules.service_labels if labels.get(k)), None)
     title = annotations.get("summary") or f"{labels.get('alertname', 'Alert')} firing"
     starts = [a.starts_at for a in notification.alerts if a.starts_at]
     return incidents.register(
         bot,
         title=title[:200],
         description=annotations.get("description"),
-        service=service,
-        impact=config["I2I_ALERT_SEVERITY_IMPACT"].get(severity, 2),
+        service=service[:120] if service else None,
+        impact=rules.severity_impact.get(severity, 2),
         urgency=DEFAULT_URGENCY,
         detected_at=min(starts) if starts else None,
         source="alert",
+        policy=rules.policy,
     )
 
 
 def _record_alerts(
-    bot: User, group: AlertGroup, incident: Incident, notification: Notification
+    bot: User,
+    group: AlertGroup,
+    incident: Incident,
+    notification: Notification,
+    rules: AlertRules,
 ) -> None:
     for alert in notification.alerts:
         seen = db.session.get(AlertInstance, (group.id, alert.fingerprint))
@@ -198,6 +224,7 @@ def _record_alerts(
             _describe(alert, verb),
             incident=incident,
             occurred_at=_past(alert.starts_at if verb == "firing" else alert.ends_at),
+            pattern=rules.incident_pattern,
         )
 
 
@@ -205,13 +232,14 @@ def _past(moment: datetime | None) -> datetime | None:
     return moment if moment is not None and moment <= utcnow() else None
 
 
-def _resolve(bot: User, incident: Incident) -> None:
+def _resolve(bot: User, incident: Incident, rules: AlertRules) -> None:
     """Resolve with the group, unless a person owns the incident now."""
     if incident.owner_id != bot.id:
         notes.post_note(
             bot,
             "All alerts of this group resolved; the owner decides when it is.",
             incident=incident,
+            pattern=rules.incident_pattern,
         )
         return
     for step in (["in_progress"] if incident.status == "new" else []) + ["resolved"]:

@@ -1,0 +1,99 @@
+"""Reading incidents: the list managers filter, an incident's timeline, the major board."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app import visibility
+from app.clock import utcnow
+from app.errors import Refused
+from app.extensions import db
+from app.feeds import load_notes
+from app.incidents.history import events
+from app.incidents.sla import at_risk
+from app.itil import DEFAULT_POLICY, OPEN, STATUSES, Policy
+from app.models import Incident, Note, User
+
+SORTS = {
+    "priority": (Incident.priority, Incident.registered_at.desc()),
+    "newest": (Incident.registered_at.desc(),),
+    "oldest": (Incident.registered_at,),
+}
+PRIORITIES = ("1", "2", "3", "4", "5")
+MAX_LISTED = 200
+
+
+def search_incidents(
+    viewer: User,
+    *,
+    status: str = "",
+    priority: str = "",
+    service: str = "",
+    major: str = "",
+    mine: str = "",
+    risk: str = "",
+    sort: str = "",
+    limit: int = MAX_LISTED,
+    policy: Policy = DEFAULT_POLICY,
+) -> list[Incident]:
+    """The incident list a manager filters: open ones by default, most urgent first.
+    A value that is not one of a filter's choices is refused, not ignored."""
+    if status not in ("", "open", "all", *STATUSES):
+        raise Refused("Choose a status from the list (or All).")
+    if priority not in ("", *PRIORITIES):
+        raise Refused("A priority is 1 to 5.")
+    query = select(Incident).where(visibility.visible_incidents_clause(viewer))
+    if status == "open" or not status:
+        query = query.where(Incident.status.in_(OPEN))
+    elif status in STATUSES:
+        query = query.where(Incident.status == status)
+    if priority in PRIORITIES:
+        query = query.where(Incident.priority == int(priority))
+    if service:
+        query = query.where(Incident.service == service[:120])
+    if major == "yes":
+        query = query.where(Incident.major.is_(True))
+    if mine == "yes":
+        query = query.where(Incident.owner_id == viewer.id)
+    query = query.order_by(*SORTS.get(sort, SORTS["priority"]), Incident.id.desc())
+    found = list(db.session.scalars(query.limit(limit if risk != "yes" else None)))
+    if risk == "yes":
+        now = utcnow()
+        found = [incident for incident in found if at_risk(incident, policy, now)][:limit]
+    return found
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    kind: str  # "note" or "event"
+    item: object
+
+
+def timeline(incident: Incident, viewer: User) -> list[TimelineItem]:
+    """Notes (as `viewer` sees their cards) and changes in one stream, ordered by when
+    they happened."""
+    note_query = select(Note.id).where(
+        Note.incident_id == incident.id, visibility.visible_notes_clause(viewer)
+    )
+    ids = list(db.session.scalars(note_query, visibility.viewer_params(viewer)))
+    items = [TimelineItem(n.sort_at, "note", n) for n in load_notes(ids, viewer)]
+    items += [TimelineItem(e.at, "event", e) for e in events(incident, viewer)]
+    return sorted(items, key=lambda i: (i.at, i.kind == "note"))
+
+
+def major_board(viewer: User) -> list[Incident]:
+    """Open major incidents, most urgent first: the incident managers' board."""
+    query = (
+        select(Incident)
+        .where(
+            visibility.visible_incidents_clause(viewer),
+            Incident.major.is_(True),
+            Incident.status.in_(OPEN),
+        )
+        .order_by(Incident.priority, Incident.registered_at)
+    )
+    return list(db.session.scalars(query))

@@ -1,0 +1,80 @@
+"""SLA clocks of incidents (respond-by, resolve-by, from `app.itil`) and the warnings sent
+to who follows an incident when one of its clocks is nearly out of time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app import notifications, visibility
+from app.clock import utcnow
+from app.database import write_transaction
+from app.extensions import db
+from app.itil import AT_RISK_SHARE, DEFAULT_POLICY, OPEN, Policy, SlaClock
+from app.models import Follow, Incident, Service, User
+
+
+def sla(
+    incident: Incident, policy: Policy = DEFAULT_POLICY, now: datetime | None = None
+) -> SlaClock:
+    """The incident's SLA clocks now: they stop at acknowledgement and at resolution."""
+    resolved_at = incident.resolved_at or (
+        incident.closed_at if incident.status == "closed" else None
+    )
+    return policy.clock(
+        incident.priority,
+        incident.registered_at,
+        incident.acknowledged_at,
+        resolved_at,
+        now or utcnow(),
+    )
+
+
+def at_risk(
+    incident: Incident,
+    policy: Policy = DEFAULT_POLICY,
+    now: datetime | None = None,
+    share: float = AT_RISK_SHARE,
+) -> bool:
+    """Open, and breached or with less than `share` of its resolve-by time left."""
+    if incident.status not in OPEN:
+        return False
+    clock = sla(incident, policy, now)
+    return clock.resolve_left < clock.resolve_target * share
+
+
+def warn_sla(
+    policy: Policy = DEFAULT_POLICY, now: datetime | None = None, share: float = AT_RISK_SHARE
+) -> int:
+    """Notify who follows an open incident (or its service), and its owner, once it has
+    less than `share` of its respond-by or resolve-by time left; returns how many were
+    notified. Run every minute by the background jobs; never twice for the same clock."""
+    now = now or utcnow()
+    recent = select(Incident).where(
+        Incident.status.in_(OPEN),
+        Incident.registered_at >= now - policy.longest_resolve * (1 + share),
+    )
+    sent = 0
+    with write_transaction():
+        for incident in db.session.scalars(recent):
+            for clock in sla(incident, policy, now).closing(share):
+                for user_id in _watchers(incident):
+                    sent += notifications.notify_about_incident(user_id, f"sla_{clock}", incident)
+    return sent
+
+
+def _watchers(incident: Incident) -> set[int]:
+    """The owner and everyone following the incident or its service who may see it."""
+    followers = select(Follow.follower_id).where(
+        Follow.target_type == "incident", Follow.target_id == incident.id
+    )
+    if incident.service:
+        followers = followers.union(
+            select(Follow.follower_id)
+            .join(Service, Service.id == Follow.target_id)
+            .where(Follow.target_type == "service", Service.name == incident.service)
+        )
+    watchers = set(db.session.scalars(followers)) | {incident.owner_id}
+    users = db.session.scalars(select(User).where(User.id.in_(watchers), User.active))
+    return {user.id for user in users if visibility.can_see_incident(user, incident)}
