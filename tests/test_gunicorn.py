@@ -12,6 +12,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,15 +32,15 @@ POSTERS, POSTS = 4, 30
 pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 
 
-@pytest.fixture
-def site(tmp_path):
+def prepared(tmp_path: Path, login_limit: str = "1000 per minute") -> dict:
+    """An upgraded SQLite site with POSTERS people; the environment to serve it with."""
     env = os.environ | {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'i2i.sqlite'}",
         "I2I_INSTANCE_DIR": str(tmp_path),
         "I2I_ENV": "production",
         "SECRET_KEY": "gunicorn-test-secret",
         "I2I_SECURE_COOKIES": "0",
-        "I2I_LOGIN_RATE_LIMIT": "1000 per minute",
+        "I2I_LOGIN_RATE_LIMIT": login_limit,
     }
     run = {"cwd": ROOT, "env": env, "check": True, "capture_output": True, "text": True}
     subprocess.run([str(BIN / "i2i"), "db", "upgrade"], **run)
@@ -48,19 +50,32 @@ def site(tmp_path):
             input=PASSWORD,
             **run,
         )
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            *(str(BIN / "gunicorn"), "-c", "python:app.gunicorn_conf", "--workers", "3"),
-            *("--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:create_app()"),
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    wait_until_listening(port, server, "gunicorn")
-    yield f"http://127.0.0.1:{port}", tmp_path
-    server.send_signal(signal.SIGTERM)
-    server.wait(timeout=30)
+    return env
+
+
+@contextmanager
+def serving(command: list[str], env: dict, port: int, what: str) -> Iterator[str]:
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        wait_until_listening(port, server, what)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def gunicorn(port: int, workers: int = 3) -> list[str]:
+    return [
+        *(str(BIN / "gunicorn"), "-c", "python:app.gunicorn_conf", "--workers", str(workers)),
+        *("--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:create_app()"),
+    ]
+
+
+@pytest.fixture
+def site(tmp_path):
+    env, port = prepared(tmp_path), free_port()
+    with serving(gunicorn(port), env, port, "gunicorn") as base:
+        yield base, tmp_path
 
 
 def _signed_in(base: str, username: str) -> tuple[requests.Session, str]:
@@ -158,3 +173,25 @@ def test_concurrent_writers_lose_nothing_while_the_index_writer_is_killed(site):
     assert "Nothing matches" in stale  # the word before the edit is gone from the index
     for word in retracted[:3]:
         assert "Nothing matches" in session.get(f"{base}/search", params={"q": word}).text
+
+
+def test_the_sign_in_limit_is_counted_once_for_all_workers(tmp_path):
+    env, port = prepared(tmp_path, login_limit="5 per minute"), free_port()
+    with serving(gunicorn(port, workers=3), env, port, "gunicorn") as base:
+        answers = []
+        for _ in range(12):  # each from a new connection: the workers take turns at them
+            session = requests.Session()
+            token = CSRF_FORM.search(session.get(f"{base}/login").text).group(1)
+            form = {"username": "poster0", "password": "wrong password", "csrf_token": token}
+            answers.append(session.post(f"{base}/login", data=form).status_code)
+    assert answers == [401] * 5 + [429] * 7
+
+
+def test_the_development_server_runs_the_background_duties_too(tmp_path):
+    env, port = prepared(tmp_path) | {"I2I_ENV": "development"}, free_port()
+    command = [str(BIN / "flask"), "--app", "wsgi", "run", "--port", str(port)]
+    with serving(command, env, port, "flask run"):
+        deadline = time.time() + 30
+        while not (tmp_path / "search" / "CURRENT").exists() and time.time() < deadline:
+            time.sleep(0.2)
+        assert (tmp_path / "search" / "CURRENT").exists()  # the index was built

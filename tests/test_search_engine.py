@@ -37,7 +37,7 @@ def searcher(tmp_path_factory):
                 tags=" ".join(rng.sample(TAGS, rng.randint(0, 2))),
                 author=rng.choice(["sam", "lee", "kim"]),
                 at=T0 + timedelta(minutes=rng.randrange(100_000), microseconds=n),
-                scope="public" if n % 11 else f"inc:{n % 3}",
+                incident="INC0000001" if n % 11 == 0 else None,
             )
         writer.commit(merge=False)
     writer = ix.writer()
@@ -115,7 +115,7 @@ def test_a_page_is_the_slice_of_the_whole_order(searcher):
 
 def test_hidden_documents_are_neither_shown_nor_counted(searcher):
     q = Term("text", "login")
-    hidden = set(searcher.docs_for_query(Term("scope", "inc:1")))
+    hidden = set(searcher.docs_for_query(Term("incident", "INC0000001")))
     everything = numbers(q, searcher, newest=True)
     seen = numbers(q, searcher, hidden=hidden, newest=True)
     assert set(seen.docnums) == set(everything.docnums) - hidden

@@ -53,7 +53,6 @@ def searcher(tmp_path_factory):
                     service=service,
                     priority=priority,
                     at=datetime(2026, 1, day, 12, tzinfo=UTC),
-                    scope="public",
                 )
             )
     with ix.searcher() as searcher:

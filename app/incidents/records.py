@@ -123,7 +123,8 @@ def update_fields(
 ) -> bool:
     """Set the fields of `values` (column names) that differ, one event each, people named
     by username; returns whether any changed (imports of later versions of a record).
-    The notes' search documents carry the service, priority and restriction."""
+    The notes' search documents carry the service and priority (who may see them is
+    asked of `app.visibility` at search time)."""
     changed = {key: value for key, value in values.items() if getattr(incident, key) != value}
     for key, value in changed.items():
         old = getattr(incident, key)
@@ -132,7 +133,7 @@ def update_fields(
         if key.endswith("_id") and key != "model_id":  # owner_id, reporter_id: a person
             field, old, value = key.removesuffix("_id"), _username(old), _username(value)
         log_change(incident, actor, field, old, value, at=at)
-    if changed.keys() & {"service", "priority", "restricted"}:
+    if changed.keys() & {"service", "priority"}:
         outbox.enqueue_incident(incident.id)
     return bool(changed)
 

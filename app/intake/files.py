@@ -20,7 +20,7 @@ class _Bounded(io.RawIOBase):
     """A binary stream that refuses to yield more than `limit` bytes."""
 
     def __init__(self, raw, limit: int, name: str) -> None:
-        self.raw, self.left, self.name = raw, limit, name
+        self.raw, self.left, self.limit, self.name = raw, limit, limit, name
 
     def readable(self) -> bool:
         return True
@@ -28,7 +28,7 @@ class _Bounded(io.RawIOBase):
     def readinto(self, buffer) -> int:
         data = self.raw.read(min(len(buffer), self.left + 1))
         if len(data) > self.left:
-            raise Refused(f"{self.name} is larger than {MAX_BYTES // 1024**2:,} MB once unpacked.")
+            raise Refused(f"{self.name} is larger than {self.limit // 1024**2:,} MB once unpacked.")
         self.left -= len(data)
         buffer[: len(data)] = data
         return len(data)

@@ -45,7 +45,27 @@ SourceId = int | str
 
 
 def note_records(batch: int = NOTE_BATCH) -> Iterator[dict]:
-    """Every note not retracted, by id, read a batch at a time (no whole-table load)."""
+    """Every note not retracted, by id, read a batch at a time (no whole-table load); a
+    reply whose parent has a higher id (a numbered note answering one imported with a
+    string id) waits for its parent, so an import of the file finds every parent first."""
+    waiting: dict[int, list[tuple[int, dict]]] = {}  # parent id → replies held back
+
+    def released(note_id: int, record: dict) -> Iterator[dict]:
+        yield record
+        for child_id, child in waiting.pop(note_id, ()):
+            yield from released(child_id, child)
+
+    for note_id, parent_id, record in _note_rows(batch):
+        if parent_id is not None and parent_id > note_id:
+            waiting.setdefault(parent_id, []).append((note_id, record))
+            continue
+        yield from released(note_id, record)
+    for held in waiting.values():  # parents that were not exported (retracted)
+        for child_id, child in held:
+            yield from released(child_id, child)
+
+
+def _note_rows(batch: int) -> Iterator[tuple[int, int | None, dict]]:
     parent = aliased(Note)
     last = 0
     while True:
@@ -81,7 +101,7 @@ def note_records(batch: int = NOTE_BATCH) -> Iterator[dict]:
                 "incident": row.number,
                 "reply_to": row[8] if row[8] is not None else row[7],
             }
-            yield {key: value for key, value in record.items() if value is not None}
+            yield row[0], row[7], {key: value for key, value in record.items() if value is not None}
         last = rows[-1][0]
 
 

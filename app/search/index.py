@@ -173,11 +173,9 @@ def documents(note_ids: list[int]) -> dict[int, dict]:
             Note.text,
             Note.sort_at,
             User.username,
-            Incident.id,
             Incident.number,
             Incident.service,
             Incident.priority,
-            Incident.restricted,
         )
         .join(User, User.id == Note.author_id)
         .outerjoin(Incident, Incident.id == Note.incident_id)
@@ -186,7 +184,7 @@ def documents(note_ids: list[int]) -> dict[int, dict]:
     keys = tag_keys_of(note_ids)
     found = {}
     for row in db.session.execute(query):
-        note_id, text, sort_at, author, incident_id, number, service, priority, restricted = row
+        note_id, text, sort_at, author, number, service, priority = row
         fields = document(
             note_id=note_id,
             text=text,
@@ -196,7 +194,6 @@ def documents(note_ids: list[int]) -> dict[int, dict]:
             service=service,
             priority=priority,
             at=sort_at,
-            scope=f"inc:{incident_id}" if restricted else "public",
         )
         fields["stamp"] = stamp(fields)
         found[note_id] = fields

@@ -4,7 +4,8 @@ Text is split into words, lowercased, stripped of accents (so "cafe" finds "caf√
 stop words dropped and English-stemmed (so "resets" finds "reset"); neighbouring words
 are also kept as pairs, for phrases. Everything else is an exact value for filtering:
 tag keys (normalised as in `app.text`), author, incident number, service, priority,
-time, and the visibility scope ("public", or "inc:<id>" for a restricted incident).
+time. Who may see a note is not kept here: the finder masks hidden notes by asking
+`app.visibility` at search time, so a change of restriction needs no re-index.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ SCHEMA = Schema(
     service=ID,
     priority=ID,
     at=DATETIME(sortable=True),
-    scope=ID,
     stamp=ID(stored=True),  # a digest of the rest, for `i2i search verify`
 )
 
@@ -63,7 +63,6 @@ def document(
     service: str | None,
     priority: int | None,
     at: datetime,
-    scope: str,
 ) -> dict:
     """The fields of one note's document (values absent when unknown)."""
     fields = {
@@ -73,7 +72,6 @@ def document(
         "tags": " ".join(tags),
         "author": author.lower(),
         "at": at.astimezone(UTC).replace(tzinfo=None),
-        "scope": scope,
     }
     if incident:
         fields["incident"] = incident.upper()

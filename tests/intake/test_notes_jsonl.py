@@ -132,3 +132,59 @@ def test_reading_ahead_in_a_second_process_gives_what_reading_inline_does(ctx, t
     inline = [notes_jsonl._read_note_lines(batch, pattern) for batch in batches]
     ahead = list(notes_jsonl._read_ahead(iter(batches), notes_jsonl._read_note_lines, pattern))
     assert ahead == inline and ahead[0][7][0] == 8
+
+
+def test_string_ids_are_kept_as_external_ids_idempotently_and_round_trip(ctx, tmp_path):
+    path = write(
+        tmp_path,
+        line("chat-8812", "tunnel resets #vpn"),
+        line("chat-8813", "same here", author="lee", minutes=1, reply_to="chat-8812"),
+        line(42, "a numbered one", minutes=2, reply_to="chat-8813"),
+    )
+    summary = notes_jsonl.import_notes(path)
+    assert summary.created == 3 and not summary.problems and not summary.refused
+    first = db.session.scalar(select(Note).where(Note.external_id == "chat-8812"))
+    second = db.session.scalar(select(Note).where(Note.external_id == "chat-8813"))
+    assert second.reply_to_id == first.id and db.session.get(Note, 42).thread_id == first.id
+    again = notes_jsonl.import_notes(path)
+    assert again.created == 0 and again.skipped == {"already imported (unchanged)": 3}
+    exported = tmp_path / "out.jsonl"
+    assert notes_jsonl.export_notes(exported) == 3
+    records = [json.loads(x) for x in exported.read_text().splitlines()]
+    assert [r["id"] for r in records] == ["chat-8812", "chat-8813", 42]  # parents first
+    assert [r.get("reply_to") for r in records] == [None, "chat-8812", "chat-8813"]
+    db.session.commit()
+    wipe(ctx)
+    assert notes_jsonl.import_notes(exported).created == 3
+    replayed = tmp_path / "again.jsonl"
+    notes_jsonl.export_notes(replayed)
+    assert replayed.read_text() == exported.read_text()
+
+
+def test_ids_that_are_neither_a_stable_string_nor_a_whole_number_are_refused(ctx, tmp_path):
+    path = write(
+        tmp_path,
+        line(True, "a boolean"),
+        line(1.5, "a fraction"),
+        line("   ", "blank"),
+        line("x" * 201, "too long"),
+        line(2**63, "beyond 64 bits"),
+        line("ok-1", "fine"),
+    )
+    summary = notes_jsonl.import_notes(path)
+    assert summary.created == 1 and summary.refused == 5
+    assert [p.split(":")[0] for p in summary.problems] == [f"line {n}" for n in range(1, 6)]
+    assert count(Note) == 1
+
+
+def test_a_line_longer_than_the_limit_is_refused_without_reading_it_whole(ctx, tmp_path):
+    path = tmp_path / "long.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        out.write(line(1, "before") + "\n")
+        out.write('{"id": 2, "text": "' + "y" * 300_000 + '"}\n')
+        out.write(line(3, "after") + "\n")
+    summary = notes_jsonl.import_notes(path)
+    assert (
+        summary.created == 2
+        and "line 2: bad lines: the line is longer than 64 KB" in summary.problems[0]
+    )

@@ -15,7 +15,7 @@ from app.intake import servicenow, statuspage
 from app.models import Incident, IncidentEvent
 
 SERVICENOW = (
-    Path(__file__).resolve().parents[2]
+    Path(__file__).resolve().parents[3]
     / "shared"
     / "data"
     / "servicenow-incident-log"
@@ -121,7 +121,7 @@ def test_a_file_that_is_not_a_servicenow_export_is_refused(ctx, tmp_path):
         servicenow.import_servicenow(path)
 
 
-GITHUB = Path(__file__).resolve().parents[2] / "shared" / "data" / "github-status-history"
+GITHUB = Path(__file__).resolve().parents[3] / "shared" / "data" / "github-status-history"
 
 
 @pytest.fixture
@@ -213,3 +213,15 @@ def test_long_updates_are_split_into_numbered_notes():
     text = " ".join(["word"] * 300)
     parts = statuspage._chunks(text, 480)
     assert len(parts) == 4 and parts[0].endswith("(1/4)") and all(len(p) <= 480 for p in parts)
+
+
+def test_the_whole_real_export_keeps_its_priorities_and_says_which_matrix_it_follows(ctx):
+    summary = servicenow.import_servicenow(SERVICENOW)
+    assert summary.created == 20_769
+    (notice,) = summary.notices
+    assert "569 of 20,769 incidents have a priority other than" in notice
+    assert "(1 2 3 / 2 3 4 / 3 4 5)" in notice and "its matrix is 1 2 3 / 2 3 4 / 3 4 4" in notice
+    low = db.session.scalars(
+        select(Incident.priority).where(Incident.impact == 3, Incident.urgency == 3)
+    ).all()
+    assert low and set(low) == {4}  # as the source says, not the configured matrix's 5

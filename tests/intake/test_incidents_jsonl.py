@@ -12,7 +12,7 @@ from app.intake import incidents_jsonl, servicenow
 from app.itil import Policy
 from app.models import Incident
 from tests.conftest import wipe
-from tests.test_importers import servicenow_slice  # noqa: F401 - a fixture
+from tests.intake.test_servicenow_statuspage import servicenow_slice  # noqa: F401 - a fixture
 
 # The matrix that ServiceNow instance uses (impact 3 × urgency 3 is P4): set as the
 # configured one, its records' priorities survive the recomputation on import.
