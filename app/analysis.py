@@ -12,14 +12,16 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from app import visibility
-from app.clock import period
+from app import tags, visibility
+from app.clock import period, utcnow
 from app.errors import Refused
 from app.extensions import db
 from app.models import User
+from app.text import normalize_tag
 from insights.frames import incidents_frame
 from insights.incident_metrics import response_times
 from insights.scope import Scope
+from insights.summary import summary
 
 LONGEST_PERIOD = timedelta(days=3660)  # ten years of incidents at most in one analysis
 
@@ -45,3 +47,26 @@ def response_metrics(viewer: User, first: date, last: date, by: str) -> pd.DataF
         raise Refused("Group by priority or service.")
     scope = scope_for(viewer, first, last)
     return response_times(incidents_frame(db.session.connection(), scope), by)
+
+
+def canonical_keys(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The canonical keys of tags named by a person (an alias leads to its tag)."""
+    keys = []
+    for name in names:
+        tag = tags.find_tag(name)
+        keys.append(tags.canonical(tag).key if tag else normalize_tag(name.lstrip("#")))
+    return tuple(dict.fromkeys(keys))
+
+
+def insights_summary(
+    viewer: User | None,
+    first: date,
+    last: date,
+    *,
+    tag_names: tuple[str, ...] = (),
+    services: tuple[str, ...] = (),
+) -> dict:
+    """Trends, correlations, lead–lag, communities, experts and alias suggestions of the
+    days `first` to `last` as `viewer` may see them (None: every signed-in person)."""
+    scope = scope_for(viewer, first, last, tags=canonical_keys(tag_names), services=services)
+    return summary(db.session.connection(), scope, utcnow())

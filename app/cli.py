@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from app import accounts, create_app
+from app import accounts, analysis, create_app, tag_hours
+from app.clock import parse_day, to_utc
+from app.database import write_transaction
 from app.errors import Refused
 from app.intake import demo, incidents_jsonl, notes_jsonl, servicenow, statuspage
 from app.search import index
@@ -151,6 +155,79 @@ def export_notes_command(path: Path) -> None:
     click.echo(f"exported {notes_jsonl.export_notes(path)} notes to {path}")
 
 
+@click.group(
+    "insights",
+    invoke_without_command=True,
+    help="Trends, correlations and the people graph of a period (DESIGN section 5).",
+)
+@click.option(
+    "--from", "first", metavar="DATE", help="First day, YYYY-MM-DD (or a time, ISO 8601)."
+)
+@click.option("--to", "last", metavar="DATE", help="Last day, YYYY-MM-DD (or the end, ISO 8601).")
+@click.option("--tag", "tag_names", multiple=True, help="Only notes with this tag (repeatable).")
+@click.option("--service", "services", multiple=True, help="Only this service (repeatable).")
+@click.option("--as", "username", help="What this person may see (default: nothing restricted).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+@with_appcontext
+def insights_group(ctx, first, last, tag_names, services, username, as_json) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    if not first or not last:
+        _fail("give the period: --from YYYY-MM-DD --to YYYY-MM-DD")
+    viewer = None
+    if username:
+        viewer = accounts.find_user(username)
+        if viewer is None:
+            _fail(f"no account @{username}")
+    found = analysis.insights_summary(
+        viewer,
+        _day_or_time(first, "--from"),
+        _day_or_time(last, "--to"),
+        tag_names=tag_names,
+        services=services,
+    )
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, default=str))
+        return
+    for key, rows in found.items():
+        click.echo(f"\n{key.replace('_', ' ')}")
+        if isinstance(rows, dict):
+            rows = [{"tag": tag, "people": ", ".join(people)} for tag, people in rows.items()]
+        if not rows:
+            click.echo("  (none)")
+        for row in rows:
+            click.echo("  " + "  ".join(f"{k}={_cell(v)}" for k, v in row.items()))
+
+
+def _day_or_time(value: str, what: str):
+    """A day (YYYY-MM-DD), or a moment when a time is given (UTC unless it says)."""
+    if "T" not in value:
+        return parse_day(value, what, None)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        _fail(f"{what}: {value[:40]!r} is neither a day (YYYY-MM-DD) nor an ISO 8601 time")
+    return to_utc(moment if moment.tzinfo else moment.replace(tzinfo=UTC), what)
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+@insights_group.command("rebuild")
+@with_appcontext
+def insights_rebuild_command() -> None:
+    """Recreate the tag × hour aggregates from the notes."""
+    with write_transaction():
+        rows = tag_hours.recount()
+    click.echo(f"rebuilt the tag × hour aggregates: {rows:,} rows")
+
+
 def _report(run_import, source: Path, **settings) -> None:
     """Run an import with a progress bar and print its summary; fail with one line when
     it could not run, or (after importing the good records) when it refused some."""
@@ -175,6 +252,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(import_group)
     app.cli.add_command(export_group)
     app.cli.add_command(search_group)
+    app.cli.add_command(insights_group)
 
 
 class _OneLineErrors(FlaskGroup):

@@ -67,10 +67,12 @@ def start_of(day: date) -> datetime:
 def period(
     first: date, last: date, *, longest: timedelta | None = None
 ) -> tuple[datetime, datetime]:
-    """The UTC times [start, end) covering the days `first` to `last`, both included."""
-    if last < first:
+    """The UTC times [start, end) covering the days `first` to `last`, both included (a
+    datetime given instead of a day is taken as the exact start or end)."""
+    start = first if isinstance(first, datetime) else start_of(first)
+    end = last if isinstance(last, datetime) else start_of(last) + timedelta(days=1)
+    if end <= start:
         raise Refused("The period ends before it starts.")
-    start, end = start_of(first), start_of(last) + timedelta(days=1)
     if longest is not None and end - start > longest:
         raise Refused(f"A period is at most {longest.days} days.")
     return start, end

@@ -21,6 +21,7 @@ from app import follows
 from app.errors import Refused
 from app.extensions import db
 from app.models import (
+    MAX_ID,
     Incident,
     IncidentEvent,
     IncidentRef,
@@ -44,7 +45,7 @@ NEW_NOTES_CAP = 99
 # Followed tags (and incidents) merged into the home feed on read, at most this many of
 # each (SQLite allows 500 terms in a UNION).
 MAX_FOLLOWED_TAGS = 200
-CURSOR = re.compile(r"(\d{1,17})_(\d{1,18})")
+CURSOR = re.compile(r"([0-9]{1,17})_([0-9]{1,10})")
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class Cursor:
             if match is None:
                 raise ValueError(value)
             micros, note_id = int(match[1]), int(match[2])
+            if note_id > MAX_ID:
+                raise ValueError(value)
             return cls(datetime.fromtimestamp(micros / 1_000_000, UTC), note_id)
         except (ValueError, OverflowError, OSError):
             raise Refused("That page link is broken; reload the feed.") from None

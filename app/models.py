@@ -22,6 +22,9 @@ from app.clock import utcnow
 from app.extensions import db
 from app.itil import STATUSES
 
+# Ids are INTEGER columns: 32-bit on PostgreSQL. A number beyond is no id (4xx, not 500).
+MAX_ID = 2**31 - 1
+
 ROLES = ("responder", "designer", "researcher", "manager", "admin")
 FOLLOW_TARGETS = ("user", "tag", "incident", "service")
 INCIDENT_STATUSES = STATUSES
@@ -211,6 +214,25 @@ class TagAuthor(db.Model):
     tag_id: Mapped[int] = mapped_column(ForeignKey("hashtags.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     note_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TagHour(db.Model):
+    """Notes a person wrote with a canonical tag in one hour, on one incident (0: none).
+
+    Derived data kept in the note's own transaction (`app.tag_hours`), rebuilt by
+    `i2i insights rebuild`: trends read tags × hours from here, not notes. Notes of a
+    restricted incident are counted under it, so an analysis leaves out the incidents
+    hidden from its viewer by their ids."""
+
+    __tablename__ = "tag_hours"
+
+    tag_id: Mapped[int] = mapped_column(ForeignKey("hashtags.id"), primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)  # hours since 1970, UTC
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
+    notes: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_tag_hours_hour", "hour", "tag_id"),)
 
 
 class TimelineEntry(db.Model):

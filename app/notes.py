@@ -206,6 +206,7 @@ def retract_note(actor: User, note: Note) -> None:
     with write_transaction():
         if is_public(note):
             tags.uncount_note(note)
+        tags.uncount_hours(note)
         note.retracted_at, note.retracted_by_id = utcnow(), actor.id
         db.session.flush()
         outbox.enqueue([note.id])

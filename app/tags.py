@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, delete, exists, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
+from app import tag_hours
 from app.database import (
     add_to_counter,
     increment,
@@ -107,6 +108,7 @@ def attach_tags(note: Note, tokens: list[TagToken] | None = None) -> list[Hashta
     for tag_id, deltas in counts.items():  # one UPDATE a tag row, not one a column
         last_used = note.posted_at if deltas["note_count"] else None
         _add_uses(tag_id, deltas, last_used)
+    tag_hours.count_note(note, linked, 1)
     return list(linked.values())
 
 
@@ -125,7 +127,14 @@ def detach_tags(note: Note) -> None:
     """Unlink a note from its tags (before an edit re-derives them)."""
     if is_public(note):
         uncount_note(note)
+    uncount_hours(note)
     db.session.execute(delete(NoteTag).where(NoteTag.note_id == note.id))
+
+
+def uncount_hours(note: Note) -> None:
+    """The note leaves the tag × hour aggregates (retracted, or about to be re-tagged)."""
+    tag_ids = db.session.scalars(select(NoteTag.tag_id).where(NoteTag.note_id == note.id))
+    tag_hours.count_note(note, tag_ids, -1)
 
 
 def uncount_note(note: Note) -> None:
@@ -176,6 +185,7 @@ def make_alias(actor: User, alias_name: str, target_name: str) -> Hashtag:
         _move_follows(merged, target.id)
         target.last_used_at = _latest(target.last_used_at, alias.last_used_at)
         _recount([*merged, target.id])
+        tag_hours.recount([*merged, target.id])
     db.session.refresh(alias)
     return alias
 

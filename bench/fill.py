@@ -121,6 +121,12 @@ def fill_sqlite(
         "INSERT INTO tag_authors (tag_id, user_id, note_count) SELECT nt.tag_id, n.author_id,"
         " count(*) FROM note_tags nt JOIN notes n ON n.id = nt.note_id GROUP BY 1, 2"
     )
+    hour = "CAST(strftime('%s', n.sort_at) AS INTEGER) / 3600"  # as app.tag_hours counts
+    con.execute(
+        "INSERT INTO tag_hours (tag_id, hour, author_id, incident_id, notes)"
+        f" SELECT nt.tag_id, {hour}, n.author_id, COALESCE(n.incident_id, 0), count(*)"
+        " FROM note_tags nt JOIN notes n ON n.id = nt.note_id GROUP BY 1, 2, 3, 4"
+    )
     # Who follows whom: each person follows 20 people and 5 tags (popular tags more often),
     # so that posting fans out to a realistic audience. Their home feeds fill as notes arrive.
     follows = set()

@@ -67,3 +67,112 @@ def bound(connection, moment: datetime):
     if connection.dialect.name == "sqlite":
         return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     return moment
+
+
+def hour_of(moment: datetime) -> int:
+    """Hours since 1970-01-01 UTC, the bucket of the tag × hour aggregates."""
+    return int(moment.timestamp()) // 3600
+
+
+def tag_hours_frame(connection, scope: Scope) -> pd.DataFrame:
+    """The tag × hour aggregates of the scope's window: one row per canonical tag, hour,
+    person and incident (0: none) with its notes. Columns: tag, hour, person, incident,
+    notes (hours since 1970, UTC)."""
+    sql = (
+        "SELECT t.key AS tag, h.hour, u.username AS person, h.incident_id AS incident, h.notes"
+        " FROM tag_hours h JOIN hashtags t ON t.id = h.tag_id JOIN users u ON u.id = h.author_id"
+        " WHERE h.hour >= :first AND h.hour < :last"
+    )
+    params: dict = {"first": hour_of(scope.start), "last": -(-int(scope.end.timestamp()) // 3600)}
+    sql, params = _scoped(sql, params, scope, tag="t.key", incident="h.incident_id")
+    return _read(
+        connection, sql, params, scope.hidden_incidents, "h.incident_id", ["tags", "services"]
+    )
+
+
+def note_tags_frame(connection, scope: Scope) -> pd.DataFrame:
+    """Each (note, canonical tag) of the window's notes not retracted. Columns: note, tag,
+    person, incident (0: none), at."""
+    sql = (
+        "SELECT nt.note_id AS note, t.key AS tag, u.username AS person,"
+        " COALESCE(n.incident_id, 0) AS incident, n.sort_at AS at"
+        " FROM note_tags nt JOIN notes n ON n.id = nt.note_id"
+        " JOIN hashtags t ON t.id = nt.tag_id JOIN users u ON u.id = n.author_id"
+        " WHERE n.sort_at >= :start AND n.sort_at < :end AND n.retracted_at IS NULL"
+    )
+    params: dict = {"start": bound(connection, scope.start), "end": bound(connection, scope.end)}
+    sql, params = _scoped(sql, params, scope, tag=None, incident="n.incident_id")
+    frame = _read(connection, sql, params, scope.hidden_incidents, "n.incident_id", ["services"])
+    frame["at"] = pd.to_datetime(frame["at"], utc=True, format="mixed")
+    if scope.tags:  # whole notes that carry one of the tags, with all their tags
+        frame = frame[frame["note"].isin(frame.loc[frame["tag"].isin(scope.tags), "note"])]
+    return frame.reset_index(drop=True)
+
+
+def interactions_frame(connection, scope: Scope) -> pd.DataFrame:
+    """Who answered or named whom in the window's notes: columns source, target, kind
+    ("reply", "mention"), at. Either end's note on a hidden incident is left out."""
+    hidden = sorted(scope.hidden_incidents)
+    params: dict = {"start": bound(connection, scope.start), "end": bound(connection, scope.end)}
+    replies = (
+        "SELECT a.username AS source, b.username AS target, 'reply' AS kind, n.sort_at AS at,"
+        " n.incident_id AS incident, p.incident_id AS other"
+        " FROM notes n JOIN notes p ON p.id = n.reply_to_id"
+        " JOIN users a ON a.id = n.author_id JOIN users b ON b.id = p.author_id"
+        " WHERE n.sort_at >= :start AND n.sort_at < :end AND n.retracted_at IS NULL"
+        " AND p.retracted_at IS NULL"
+    )
+    mentions = (
+        "SELECT a.username AS source, b.username AS target, 'mention' AS kind, n.sort_at AS at,"
+        " n.incident_id AS incident, n.incident_id AS other"
+        " FROM mentions m JOIN notes n ON n.id = m.note_id"
+        " JOIN users a ON a.id = n.author_id JOIN users b ON b.id = m.user_id"
+        " WHERE n.sort_at >= :start AND n.sort_at < :end AND n.retracted_at IS NULL"
+    )
+    frames = [
+        pd.read_sql_query(text(sql), connection, params=params) for sql in (replies, mentions)
+    ]
+    frame = pd.concat(frames, ignore_index=True)
+    if hidden:
+        frame = frame[~frame["incident"].isin(hidden) & ~frame["other"].isin(hidden)]
+    frame["at"] = pd.to_datetime(frame["at"], utc=True, format="mixed")
+    return frame[frame["source"] != frame["target"]][["source", "target", "kind", "at"]]
+
+
+def first_seen_frame(connection) -> pd.DataFrame:
+    """Each canonical tag's first public use (its aliases' included): columns tag, first_seen."""
+    sql = (
+        "SELECT c.key AS tag, MIN(h.first_used_at) AS first_seen FROM hashtags h"
+        " JOIN hashtags c ON c.id = COALESCE(h.canonical_id, h.id)"
+        " WHERE h.first_used_at IS NOT NULL GROUP BY c.key"
+    )
+    frame = pd.read_sql_query(text(sql), connection)
+    frame["first_seen"] = pd.to_datetime(frame["first_seen"], utc=True, format="mixed")
+    return frame
+
+
+def incident_facts(connection, ids: Iterable[int], hidden: Iterable[int] = ()) -> pd.DataFrame:
+    """Service, category, priority and group of these incidents (hidden ones left out)."""
+    ids = sorted(set(int(i) for i in ids) - set(hidden) - {0})
+    columns = ["id", "service", "category", "priority", "assignment_group"]
+    if not ids:
+        return pd.DataFrame(columns=columns)
+    parts = []
+    for start in range(0, len(ids), IN_SQL):
+        statement = text(
+            f"SELECT {', '.join(columns)} FROM incidents WHERE id IN :ids"  # noqa: S608
+        ).bindparams(bindparam("ids", expanding=True))
+        parts.append(
+            pd.read_sql_query(statement, connection, params={"ids": ids[start : start + IN_SQL]})
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _scoped(sql: str, params: dict, scope: Scope, *, tag: str | None, incident: str):
+    if scope.tags and tag:
+        sql += f" AND {tag} IN :tags"
+        params = params | {"tags": list(scope.tags)}
+    if scope.services:
+        sql += f" AND {incident} IN (SELECT id FROM incidents WHERE service IN :services)"  # noqa: S608 — constant columns
+        params = params | {"services": list(scope.services)}
+    return sql, params

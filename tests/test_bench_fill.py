@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask_migrate import upgrade
+from sqlalchemy import select
 
-from app import accounts, feeds, follows, tags
+from app import accounts, feeds, follows, tag_hours, tags
 from app.extensions import db
 from app.feeds import Feed
+from app.models import TagHour
 from bench.fill import fill_sqlite
 from tests.conftest import build_app
 
@@ -28,4 +30,8 @@ def test_bulk_filled_notes_read_like_posted_ones(tmp_path):
         assert profile.note_count == len(feeds.page(Feed("tag", 1), reader, limit=500).notes)
         all_notes = feeds.page(Feed("all"), reader, limit=600).notes
         assert len(all_notes) == 500
+        kept = sorted(tuple(r) for r in db.session.execute(select(TagHour.__table__)))
+        tag_hours.recount()
+        assert sorted(tuple(r) for r in db.session.execute(select(TagHour.__table__))) == kept
+        db.session.rollback()
         db.engine.dispose()

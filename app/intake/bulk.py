@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import insert, select, text
 
+from app import tag_hours
 from app.database import (
     add_to_counters,
     increment_each,
@@ -282,7 +283,7 @@ def _tags(notes, public: set[int]) -> None:
         t.key: (t.id, t.canonical_id or t.id)
         for t in db.session.scalars(select(Hashtag).where(Hashtag.key.in_(keys)))
     }
-    link_rows, uses, spellings, first_spelled = [], Counter(), Counter(), {}
+    link_rows, hour_rows, uses, spellings, first_spelled = [], [], Counter(), Counter(), {}
     notes_per_tag, people, last_used = Counter(), Counter(), {}
     for i, d, row in notes:
         linked = set()
@@ -296,6 +297,7 @@ def _tags(notes, public: set[int]) -> None:
             if canonical_id in linked:
                 continue
             linked.add(canonical_id)
+            hour_rows.append((canonical_id, row["sort_at"], d.author_id, d.incident_id))
             link_rows.append(
                 {
                     "note_id": i,
@@ -308,6 +310,7 @@ def _tags(notes, public: set[int]) -> None:
                 notes_per_tag[canonical_id] += 1
                 people[(canonical_id, d.author_id)] += 1
     insert_rows(NoteTag, link_rows)
+    tag_hours.count_rows(hour_rows)
     increment_each(Hashtag, "use_count", uses)
     increment_each(Hashtag, "note_count", notes_per_tag)
     add_to_counters(

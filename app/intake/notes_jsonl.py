@@ -32,13 +32,13 @@ from app.intake import bulk
 from app.intake.bulk import NoteDraft
 from app.intake.files import TOO_LONG, lines
 from app.intake.summary import Progress, Summary, progress_or_none
-from app.models import Incident, Note, User
+from app.models import MAX_ID, Incident, Note, User
 from app.notes import clean_text
 from app.text import DEFAULT_INCIDENT_PATTERN, NoteText, read_note
 
 NOTE_BATCH = 10_000
 READ_AHEAD_FROM = 20_000  # lines; for fewer, starting a second process costs more
-MAX_NUMBER_ID = 2**63 - 1  # the id column is a 64-bit integer
+MAX_NUMBER_ID = MAX_ID  # a number id becomes the note's own id
 MAX_TEXT_ID = 200  # characters of a string id (the external_id column)
 
 SourceId = int | str

@@ -10,10 +10,10 @@ from sqlalchemy import bindparam, select
 
 from app import accounts
 from app.extensions import db, limiter, login_manager
-from app.models import User
+from app.models import MAX_ID, User
 from app.web.forms import EmptyForm, LoginForm
 from app.web.pages import render
-from app.web.params import DIGITS, MAX_ID
+from app.web.params import DIGITS
 
 bp = Blueprint("auth", __name__)
 

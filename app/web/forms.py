@@ -16,9 +16,8 @@ from wtforms.fields import DateTimeLocalField, SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.errors import Refused
-from app.models import MEMBER_ROLES, ROLES
+from app.models import MAX_ID, MEMBER_ROLES, ROLES
 from app.notes import MAX_LENGTH
-from app.web.params import MAX_ID
 
 
 class LoginForm(FlaskForm):

@@ -1,6 +1,6 @@
 """Request parameters, bounded: what a path, a query string or a form may carry.
 
-Every integer is ASCII digits within the 64-bit range the database keeps (a path beyond it
+Every integer is ASCII digits within the range of the database's ids (32-bit) (a path beyond it
 matches no route, 404; a query or form value beyond it is refused, 400), so no huge or
 odd number (superscript digits pass `str.isdigit`) reaches SQL or `int()` as a 500.
 """
@@ -15,14 +15,14 @@ from werkzeug.routing import IntegerConverter
 from app.errors import Refused
 from app.intake.alerts import AlertRules
 from app.itil import Policy
+from app.models import MAX_ID
 
-MAX_ID = 2**63 - 1
-DIGITS = re.compile(r"[0-9]{1,19}")
+DIGITS = re.compile(r"[0-9]{1,10}")
 MAX_PAGE = 10_000
 
 
 class BoundedInt(IntegerConverter):
-    """The `int` URL converter, within the database's 64-bit integers."""
+    """The `int` URL converter, within the database's ids."""
 
     def __init__(self, url_map, fixed_digits: int = 0, min: int = 1, max: int = MAX_ID):  # noqa: A002
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max)

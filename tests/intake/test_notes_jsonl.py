@@ -168,7 +168,7 @@ def test_ids_that_are_neither_a_stable_string_nor_a_whole_number_are_refused(ctx
         line(1.5, "a fraction"),
         line("   ", "blank"),
         line("x" * 201, "too long"),
-        line(2**63, "beyond 64 bits"),
+        line(2**31, "beyond the ids a database keeps"),
         line("ok-1", "fine"),
     )
     summary = notes_jsonl.import_notes(path)

@@ -18,6 +18,7 @@ from app.search import index
 from tests.web.test_alertmanager import FIRING, TOKEN
 
 HUGE = str(2**70)
+BEYOND_IDS = str(2**31)  # within 64 bits, beyond the ids PostgreSQL keeps (INTEGER)
 
 
 @pytest.fixture
@@ -171,6 +172,8 @@ def test_an_incident_number_links_only_when_the_reader_may_see_it(client, sam, l
         "/notes/%C2%B2",
         "/notes/0",
         f"/admin/models/{HUGE}",
+        f"/notes/{BEYOND_IDS}",
+        f"/admin/models/{BEYOND_IDS}",
     ],
 )
 def test_integers_beyond_the_database_in_a_path_are_not_found(client, sam, url):
@@ -206,6 +209,7 @@ def test_extreme_form_values_are_refused_and_change_nothing(client, sam, post):
     incident = incidents.register(sam, title="Disk full")
     for data in (
         {"text": "reply", "reply_to": HUGE},
+        {"text": "reply", "reply_to": BEYOND_IDS},
         {"text": "reply", "reply_to": "²"},
         {"text": "early", "occurred_at": "0001-01-01T00:00", "tz_offset": "840"},
         {"text": "late", "occurred_at": "9999-12-31T23:59", "tz_offset": "-840"},
@@ -213,7 +217,7 @@ def test_extreme_form_values_are_refused_and_change_nothing(client, sam, post):
     ):
         response = client.post("/notes", data)
         assert response.status_code == 400, (data, response.status_code)
-    for form in ({"id": HUGE}, {"id": "²"}, {"id": "-1"}):
+    for form in ({"id": HUGE}, {"id": BEYOND_IDS}, {"id": "²"}, {"id": "-1"}):
         assert client.post("/notifications/read", form).status_code == 400
     assert client.post(f"/incidents/{incident.number}/checklist/{HUGE}").status_code == 404
     db.session.expire_all()
@@ -262,3 +266,24 @@ def test_pages_are_private_to_their_viewer_and_static_files_are_not(client, sam)
     assert client.get("/login").headers["Cache-Control"] == "private, no-store"
     style = client.get("/static/css/app.css")
     assert "no-store" not in style.headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "99999999999999999_2147483647",
+        "1_" + BEYOND_IDS,
+        "1_" + "9" * 19,
+        "-5_3",
+        "x_1",
+        "1",
+        "٣_٣",
+        "0_0",
+    ],
+)
+def test_feed_cursors_at_their_extremes_answer_a_page_or_a_message(client, sam, cursor):
+    for url in (f"/all?before={cursor}", f"/all?after={cursor}", f"/?before={cursor}"):
+        response = client.get(url)
+        assert response.status_code in (200, 400), (url, response.status_code)
+        if response.status_code == 400:
+            assert "That page link is broken" in text_of(response)

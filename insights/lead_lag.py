@@ -1,0 +1,97 @@
+"""Which tag tends to precede which, by how long, and how reliably.
+
+For tags a and b, b's onsets are the hours it is used after `quiet` hours without it.
+For each lag L of 1 to `max_lag` hours: the share of b's onsets that a's use preceded
+within L hours, against the share of all hours a's use precedes within L hours (its
+base rate: a tag used all day precedes everything). Strength = the difference at the
+best lag; the test is binomial (onsets led, out of b's onsets, at a's base rate), q by
+Benjamini–Hochberg over all pairs. Kept: q < `q_max`, strength ≥ `min_strength`, and
+at least `min_bursts` onsets led.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binom
+from statsmodels.stats.multitest import multipletests
+
+
+def onsets(active: np.ndarray, quiet: int) -> np.ndarray:
+    """Indices where a series turns active after `quiet` inactive steps."""
+    idx = np.flatnonzero(active)
+    if not len(idx):
+        return idx
+    gaps = np.diff(np.concatenate([[-quiet - 1], idx]))
+    return idx[gaps > quiet]
+
+
+def _led(leader: np.ndarray, starts: np.ndarray, lag: int) -> np.ndarray:
+    """For each onset t, was the leader active in [t − lag, t − 1]?"""
+    cumulative = np.concatenate([[0], np.cumsum(leader)])
+    low = np.clip(starts - lag, 0, None)
+    return (cumulative[starts] - cumulative[low]) > 0
+
+
+def _preceded(leader: np.ndarray, lag: int) -> np.ndarray:
+    """For every hour t, was the leader active in [t − lag, t − 1]?"""
+    return _led(leader, np.arange(len(leader)), lag)
+
+
+def lead_lag(
+    rows: pd.DataFrame,
+    *,
+    max_lag: int = 12,
+    quiet: int = 12,
+    min_bursts: int = 3,
+    min_strength: float = 0.5,
+    q_max: float = 0.01,
+    candidates: int = 60,
+) -> list[dict]:
+    """leader, follower, lag_hours, strength, led (onsets led), q: strongest first.
+    `rows`: tag × hour aggregates (tag, hour, person); the `candidates` most active tags
+    are compared pairwise."""
+    if rows.empty:
+        return []
+    first, last = int(rows["hour"].min()), int(rows["hour"].max())
+    active_hours = rows.groupby("tag")["hour"].nunique().sort_values(ascending=False)
+    tags = [t for t in active_hours.index[:candidates] if active_hours[t] >= min_bursts]
+    series = {}
+    for tag in tags:
+        s = np.zeros(last - first + 1, dtype=bool)
+        s[rows.loc[rows["tag"] == tag, "hour"].to_numpy() - first] = True
+        series[tag] = s
+    starts = {t: onsets(s, quiet) for t, s in series.items()}
+    base = {
+        (t, lag): _preceded(s, lag).mean()
+        for t, s in series.items()
+        for lag in range(1, max_lag + 1)
+    }
+    found = []
+    for a in tags:
+        for b in tags:
+            if a == b or len(starts[b]) < min_bursts:
+                continue
+            best = None
+            for lag in range(1, max_lag + 1):
+                led = int(_led(series[a], starts[b], lag).sum())
+                strength = led / len(starts[b]) - base[(a, lag)]
+                if best is None or strength > best[0] + 1e-9:
+                    best = (strength, lag, led)
+            strength, lag, led = best
+            if strength >= min_strength and led >= min_bursts:
+                p = float(binom.sf(led - 1, len(starts[b]), base[(a, lag)]))
+                found.append(
+                    {
+                        "leader": a,
+                        "follower": b,
+                        "lag_hours": lag,
+                        "strength": round(float(strength), 3),
+                        "led": led,
+                        "p": p,
+                    }
+                )
+    if found:
+        q_values = multipletests([r["p"] for r in found], method="fdr_bh")[1]
+        found = [{**r, "q": float(q)} for r, q in zip(found, q_values, strict=True) if q < q_max]
+    return sorted(found, key=lambda r: (-r["strength"], r["leader"], r["follower"]))

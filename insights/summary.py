@@ -1,0 +1,73 @@
+"""Every analysis of a window and scope at once, as the plain data `i2i insights --json`
+prints (keys fixed by DESIGN §5): ranked lists, tags by canonical key, people by
+username, times ISO 8601."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from insights import aliases, correlations, graph, lead_lag, trends
+from insights.frames import (
+    first_seen_frame,
+    incident_facts,
+    incidents_frame,
+    interactions_frame,
+    note_tags_frame,
+    tag_hours_frame,
+)
+from insights.scope import Scope
+
+KEYS = (
+    "trends",
+    "emerging",
+    "declining",
+    "tag_pairs",
+    "tag_attributes",
+    "tag_outcomes",
+    "lead_lag",
+    "communities",
+    "experts",
+    "alias_suggestions",
+)
+
+
+def judged_at(scope: Scope, now: datetime) -> datetime:
+    """Trends are judged at the window's end, or now if the window runs on past it (the
+    start of the next hour, so the current hour counts)."""
+    hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return min(scope.end, max(hour, scope.start + timedelta(hours=1)))
+
+
+def summary(
+    connection, scope: Scope, now: datetime, rules: trends.TrendRules | None = None
+) -> dict:
+    """The ten analyses of DESIGN §5 for `scope`, honouring its hidden incidents."""
+    rules = rules or trends.TrendRules()
+    end = judged_at(scope, now)
+    since = trends.baseline_start(scope.start, rules)
+    hours = tag_hours_frame(connection, scope.widened(since))
+    window = hours[hours["hour"] >= int(scope.start.timestamp()) // 3600]
+    notes = note_tags_frame(connection, scope)
+    incidents = incidents_frame(connection, scope)
+    facts = incident_facts(
+        connection,
+        pd.concat([hours["incident"], notes["incident"]]).unique(),
+        scope.hidden_incidents,
+    )
+    services = dict(zip(facts["id"], facts["service"], strict=True))
+    people = graph.people_graph(interactions_frame(connection, scope), notes, scope.end)
+    found = {
+        "trends": trends.trending(hours, end, baseline_start=since, rules=rules, services=services),
+        "emerging": trends.emerging(window, first_seen_frame(connection), scope.start, scope.end),
+        "declining": trends.declining(hours, scope.start, scope.end, baseline_start=since),
+        "tag_pairs": correlations.tag_pairs(notes),
+        "tag_attributes": correlations.tag_attributes(notes, incidents),
+        "tag_outcomes": correlations.tag_outcomes(notes, incidents),
+        "lead_lag": lead_lag.lead_lag(window),
+        "communities": graph.communities(people, notes),
+        "experts": graph.experts(notes, scope.end),
+        "alias_suggestions": aliases.alias_suggestions(notes, services),
+    }
+    return {key: found[key] for key in KEYS}
