@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -12,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from app import accounts, analysis, create_app, tag_hours
-from app.clock import parse_day, to_utc
+from app.clock import parse_day_or_time
 from app.database import write_transaction
 from app.errors import Refused
 from app.intake import demo, incidents_jsonl, notes_jsonl, servicenow, statuspage
@@ -182,8 +181,8 @@ def insights_group(ctx, first, last, tag_names, services, username, as_json) -> 
             _fail(f"no account @{username}")
     found = analysis.insights_summary(
         viewer,
-        _day_or_time(first, "--from"),
-        _day_or_time(last, "--to"),
+        parse_day_or_time(first, "--from"),
+        parse_day_or_time(last, "--to"),
         tag_names=tag_names,
         services=services,
     )
@@ -198,17 +197,6 @@ def insights_group(ctx, first, last, tag_names, services, username, as_json) -> 
             click.echo("  (none)")
         for row in rows:
             click.echo("  " + "  ".join(f"{k}={_cell(v)}" for k, v in row.items()))
-
-
-def _day_or_time(value: str, what: str):
-    """A day (YYYY-MM-DD), or a moment when a time is given (UTC unless it says)."""
-    if "T" not in value:
-        return parse_day(value, what, None)
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        _fail(f"{what}: {value[:40]!r} is neither a day (YYYY-MM-DD) nor an ISO 8601 time")
-    return to_utc(moment if moment.tzinfo else moment.replace(tzinfo=UTC), what)
 
 
 def _cell(value) -> str:

@@ -64,6 +64,18 @@ def start_of(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
 
 
+def parse_day_or_time(value: str, what: str) -> date | datetime:
+    """A day (YYYY-MM-DD), or an exact moment when a time is given (ISO 8601, UTC unless
+    it names an offset): what `period` takes for either end."""
+    if "T" not in value:
+        return parse_day(value, what, None)
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise Refused(f"{what}: {value[:40]!r} is neither a day nor an ISO 8601 time.") from None
+    return to_utc(moment if moment.tzinfo else moment.replace(tzinfo=UTC), what)
+
+
 def period(
     first: date, last: date, *, longest: timedelta | None = None
 ) -> tuple[datetime, datetime]:

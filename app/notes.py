@@ -204,9 +204,7 @@ def retract_note(actor: User, note: Note) -> None:
     if note.is_retracted:
         return
     with write_transaction():
-        if is_public(note):
-            tags.uncount_note(note)
-        tags.uncount_hours(note)
+        tags.uncount_note(note)
         note.retracted_at, note.retracted_by_id = utcnow(), actor.id
         db.session.flush()
         outbox.enqueue([note.id])

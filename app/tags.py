@@ -125,22 +125,18 @@ def _add_uses(tag_id: int, deltas: Counter, last_used: datetime | None) -> None:
 
 def detach_tags(note: Note) -> None:
     """Unlink a note from its tags (before an edit re-derives them)."""
-    if is_public(note):
-        uncount_note(note)
-    uncount_hours(note)
+    uncount_note(note)
     db.session.execute(delete(NoteTag).where(NoteTag.note_id == note.id))
 
 
-def uncount_hours(note: Note) -> None:
-    """The note leaves the tag × hour aggregates (retracted, or about to be re-tagged)."""
-    tag_ids = db.session.scalars(select(NoteTag.tag_id).where(NoteTag.note_id == note.id))
-    tag_hours.count_note(note, tag_ids, -1)
-
-
 def uncount_note(note: Note) -> None:
-    """A note leaves the public counts of its tags (retracted, or about to be re-tagged)."""
-    for tag_id in db.session.scalars(select(NoteTag.tag_id).where(NoteTag.note_id == note.id)):
-        _count_note(tag_id, note.author_id, -1)
+    """A note leaves what is kept of its tags' use (retracted, or about to be re-tagged):
+    the tag × hour aggregates, and the public counts if everyone may see it."""
+    tag_ids = list(db.session.scalars(select(NoteTag.tag_id).where(NoteTag.note_id == note.id)))
+    tag_hours.count_note(note, tag_ids, -1)
+    if is_public(note):
+        for tag_id in tag_ids:
+            _count_note(tag_id, note.author_id, -1)
 
 
 def _count_note(tag_id: int, author_id: int, delta: int) -> None:

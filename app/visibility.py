@@ -101,10 +101,9 @@ def visible_notes_clause(viewer: User | None) -> ColumnElement[bool]:
     values = viewer_params(viewer)
     viewer_id = bindparam("viewer_id", values["viewer_id"], type_=Integer())
     admin = bindparam("viewer_is_admin", values["viewer_is_admin"], type_=Boolean())
-    member = exists().where(
-        IncidentMember.incident_id == Incident.id, IncidentMember.user_id == viewer_id
+    hidden = exists().where(
+        Incident.id == Note.incident_id, Incident.restricted, ~_on_team(viewer_id)
     )
-    hidden = exists().where(Incident.id == Note.incident_id, Incident.restricted, ~member)
     return and_(Note.retracted_at.is_(None), or_(Note.incident_id.is_(None), admin, ~hidden))
 
 
@@ -113,21 +112,21 @@ def visible_incidents_by_params() -> ColumnElement[bool]:
     built once and run for anyone (the incident links of a feed page)."""
     viewer_id = bindparam("viewer_id", type_=Integer())
     admin = bindparam("viewer_is_admin", type_=Boolean())
-    member = exists().where(
-        IncidentMember.incident_id == Incident.id, IncidentMember.user_id == viewer_id
-    )
-    return or_(Incident.restricted.is_(False), admin, member)
+    return or_(Incident.restricted.is_(False), admin, _on_team(viewer_id))
 
 
 def visible_incidents_clause(viewer: User | None) -> ColumnElement[bool]:
     """A WHERE clause on `Incident`: all but the restricted ones `viewer` is not on."""
     if is_admin(viewer):
         return true()
-    member = exists().where(
-        IncidentMember.incident_id == Incident.id,
-        IncidentMember.user_id == (viewer.id if viewer else None),
+    return or_(Incident.restricted.is_(False), _on_team(viewer.id if viewer else None))
+
+
+def _on_team(viewer_id) -> ColumnElement[bool]:
+    """EXISTS: the viewer (an id or a bind parameter) is on the team of `Incident`."""
+    return exists().where(
+        IncidentMember.incident_id == Incident.id, IncidentMember.user_id == viewer_id
     )
-    return or_(Incident.restricted.is_(False), member)
 
 
 # The few hidden incidents

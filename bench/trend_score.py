@@ -40,13 +40,14 @@ from app.intake.demo import PEOPLE  # noqa: E402
 from app.intake.simulate import simulate  # noqa: E402
 from app.text import unique_hashtags  # noqa: E402
 from insights import trends  # noqa: E402
+from insights.scope import hour_of  # noqa: E402
 
 END = datetime(2026, 11, 30, tzinfo=UTC)
 
 
 def tag_rows(world) -> pd.DataFrame:
     records = [
-        (token.key, int(note.posted_at.timestamp()) // 3600, note.author)
+        (token.key, hour_of(note.posted_at), note.author)
         for note in world.notes
         for token in unique_hashtags(note.text)
     ]

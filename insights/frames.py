@@ -8,12 +8,12 @@ beyond a few thousand, after reading, to keep statements small).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import bindparam, text
 
-from insights.scope import Scope
+from insights.scope import Scope, hour_of
 
 IN_SQL = 2_000  # hidden incidents left out in the statement itself, up to this many
 
@@ -69,11 +69,6 @@ def bound(connection, moment: datetime):
     return moment
 
 
-def hour_of(moment: datetime) -> int:
-    """Hours since 1970-01-01 UTC, the bucket of the tag × hour aggregates."""
-    return int(moment.timestamp()) // 3600
-
-
 def tag_hours_frame(connection, scope: Scope) -> pd.DataFrame:
     """The tag × hour aggregates of the scope's window: one row per canonical tag, hour,
     person and incident (0: none) with its notes. Columns: tag, hour, person, incident,
@@ -83,7 +78,9 @@ def tag_hours_frame(connection, scope: Scope) -> pd.DataFrame:
         " FROM tag_hours h JOIN hashtags t ON t.id = h.tag_id JOIN users u ON u.id = h.author_id"
         " WHERE h.hour >= :first AND h.hour < :last"
     )
-    params: dict = {"first": hour_of(scope.start), "last": -(-int(scope.end.timestamp()) // 3600)}
+    # the hours that begin within [start, end)
+    last = hour_of(scope.end - timedelta(microseconds=1)) + 1
+    params: dict = {"first": hour_of(scope.start), "last": last}
     sql, params = _scoped(sql, params, scope, tag="t.key", incident="h.incident_id")
     return _read(
         connection, sql, params, scope.hidden_incidents, "h.incident_id", ["tags", "services"]
@@ -111,7 +108,8 @@ def note_tags_frame(connection, scope: Scope) -> pd.DataFrame:
 
 def interactions_frame(connection, scope: Scope) -> pd.DataFrame:
     """Who answered or named whom in the window's notes: columns source, target, kind
-    ("reply", "mention"), at. Either end's note on a hidden incident is left out."""
+    ("reply", "mention"), at. A link with either end's note on a hidden incident is left
+    out (after reading: a reply has two notes to check)."""
     hidden = sorted(scope.hidden_incidents)
     params: dict = {"start": bound(connection, scope.start), "end": bound(connection, scope.end)}
     replies = (

@@ -13,6 +13,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 
+def hour_of(moment: datetime) -> int:
+    """Hours since 1970-01-01 UTC: the bucket counts per tag are kept in (as
+    `app.tag_hours` keeps them)."""
+    return int(moment.timestamp()) // 3600
+
+
 @dataclass(frozen=True)
 class Scope:
     start: datetime  # inclusive, aware

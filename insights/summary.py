@@ -17,7 +17,7 @@ from insights.frames import (
     note_tags_frame,
     tag_hours_frame,
 )
-from insights.scope import Scope
+from insights.scope import Scope, hour_of
 
 KEYS = (
     "trends",
@@ -48,7 +48,7 @@ def summary(
     end = judged_at(scope, now)
     since = trends.baseline_start(scope.start, rules)
     hours = tag_hours_frame(connection, scope.widened(since))
-    window = hours[hours["hour"] >= int(scope.start.timestamp()) // 3600]
+    window = hours[hours["hour"] >= hour_of(scope.start)]
     notes = note_tags_frame(connection, scope)
     incidents = incidents_frame(connection, scope)
     facts = incident_facts(

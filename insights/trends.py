@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
+from insights.scope import hour_of
+
 HOURS_A_WEEK = 168
 HALF_LIFE_HOURS = 4.0
 
@@ -95,15 +97,13 @@ def trending(
     """The tags trending at `end`, most surprising first: tag, score, onset, peak, people,
     notes, p, expected, why. `rows` are tag × hour aggregates reaching back to
     `baseline_start` (columns tag, hour, person, incident, notes). Never padded."""
-    end_hour = int(end.timestamp()) // 3600
-    baseline_blocks = max(
-        (end_hour - int(baseline_start.timestamp()) // 3600) // rules.block - 1, 0
-    )
-    baseline_blocks = min(baseline_blocks, rules.weeks * HOURS_A_WEEK // rules.block)
-    if not rows.empty:  # the baseline reaches back only as far as there is data
-        baseline_blocks = min(
-            baseline_blocks, (end_hour - int(rows["hour"].min())) // rules.block - 1
-        )
+    end_hour = hour_of(end)
+    # The baseline: the blocks before the last, back to `baseline_start`, at most
+    # `rules.weeks`, and only as far as there is data.
+    reach = min(end_hour - hour_of(baseline_start), rules.weeks * HOURS_A_WEEK)
+    if not rows.empty:
+        reach = min(reach, end_hour - int(rows["hour"].min()))
+    baseline_blocks = max(reach // rules.block - 1, 0)
     blocks = people_per_block(rows, end_hour, rules.block)
     now = blocks[blocks["age"] == 0].set_index("tag")
     if now.empty:
@@ -132,13 +132,13 @@ def trending(
                 "notes": int(row["notes"]),
                 "p": p_tag,
                 "expected": round(float(expected[tag]), 2),
-                "why": _why(tag, mine, row, float(expected[tag]), rules.block, services or {}),
+                "why": _why(mine, row, float(expected[tag]), rules.block, services or {}),
             }
         )
     return sorted(found, key=lambda t: (-t["score"], t["tag"]))
 
 
-def _why(tag, mine: pd.DataFrame, row, expected: float, block: int, services: dict) -> str:
+def _why(mine: pd.DataFrame, row, expected: float, block: int, services: dict) -> str:
     incidents = sorted(i for i in mine["incident"].unique() if i)
     parts = [f"{int(row['people'])} people in the last {block} h against {expected:.2g} expected"]
     named = pd.Series([services.get(i) for i in mine["incident"]]).dropna()
@@ -170,7 +170,7 @@ def emerging(
     for tag, first in zip(new["tag"], new["first_seen"], strict=True):
         mine = window[window["tag"] == tag]
         people = mine["person"].nunique()
-        middle = (int(first.timestamp()) // 3600 + int(end.timestamp()) // 3600) / 2
+        middle = (hour_of(first) + hour_of(end)) / 2
         early = mine[mine["hour"] < middle]["person"].nunique()
         late = mine[mine["hour"] >= middle]["person"].nunique()
         if people >= min_people and late >= early:
@@ -190,8 +190,7 @@ def declining(
 ) -> list[dict]:
     """Tags whose people per day over [start, end) fall well short of their level before
     (Poisson lower tail): tag, score (1 − observed/expected), observed, expected."""
-    start_hour, end_hour = int(start.timestamp()) // 3600, int(end.timestamp()) // 3600
-    base_hour = int(baseline_start.timestamp()) // 3600
+    start_hour, end_hour, base_hour = hour_of(start), hour_of(end), hour_of(baseline_start)
     window_blocks = max((end_hour - start_hour) / block, 1)
     base_blocks = (start_hour - base_hour) / block
     if base_blocks < 1 or rows.empty:
@@ -220,5 +219,5 @@ def declining(
 
 
 def baseline_start(start: datetime, rules: TrendRules = TrendRules()) -> datetime:  # noqa: B008
-    """How far back trends read: `rules.weeks` weeks before the window's last block."""
+    """How far back trends read: `rules.weeks` weeks before the window starts."""
     return start - timedelta(weeks=rules.weeks)
