@@ -186,12 +186,20 @@ def _insert(model):
 PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
-def insert_rows(model, rows: list[dict], *, ignore_duplicates: bool = False) -> None:
+def insert_rows(
+    model,
+    rows: list[dict],
+    *,
+    ignore_duplicates: bool = False,
+    add_to: tuple[list[str], str] | None = None,
+) -> None:
     """Many rows (all with the same keys) in one executemany straight through the driver.
 
     Values are converted by the columns' own bind processors (aware datetimes become what
     the column stores), but skip SQLAlchemy's statement machinery, which costs more than
-    the database itself for the hundreds of thousands of rows of a bulk import."""
+    the database itself for the hundreds of thousands of rows of a bulk import.
+    `add_to=(key columns, column)`: a row whose key exists adds its `column` to it
+    (`add_to_counters` for bulk writes)."""
     if not rows:
         return
     table = getattr(model, "__table__", model)
@@ -203,6 +211,14 @@ def insert_rows(model, rows: list[dict], *, ignore_duplicates: bool = False) -> 
     # Names come from the table's own columns (looked up in table.c above) and are quoted.
     into = f"{quote(table.name)} ({', '.join(quote(n) for n in names)})"
     conflict = " ON CONFLICT DO NOTHING" if ignore_duplicates else ""
+    if add_to is not None:
+        key, column = add_to
+        target = quote(table.c[column].name)
+        keys = ", ".join(quote(table.c[k].name) for k in key)
+        conflict = (
+            f" ON CONFLICT ({keys}) DO UPDATE SET"
+            f" {target} = {quote(table.name)}.{target} + excluded.{target}"
+        )
     sql = f"INSERT INTO {into} VALUES ({marks}){conflict}"  # noqa: S608
     columns = []
     for name, convert_one in zip(names, convert, strict=True):

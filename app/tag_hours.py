@@ -20,7 +20,7 @@ from sqlalchemy import Integer, delete, func, insert, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
-from app.database import add_to_counters
+from app.database import add_to_counters, insert_rows
 from app.extensions import db
 from app.models import Note, NoteTag, TagHour
 
@@ -72,8 +72,10 @@ def count_note(note: Note, tag_ids: Iterable[int], delta: int) -> None:
 def count_rows(rows: Iterable[tuple[int, datetime, int, int | None]]) -> None:
     """Count many new (tag id, sort_at, author id, incident id) links at once (bulk writes)."""
     counted = Counter((t, hour_of(at), a, i or 0) for t, at, a, i in rows)
-    add_to_counters(
-        TagHour, KEY, "notes", [dict(zip(KEY, k, strict=True), notes=n) for k, n in counted.items()]
+    insert_rows(
+        TagHour,
+        [dict(zip(KEY, k, strict=True), notes=n) for k, n in counted.items()],
+        add_to=(KEY, "notes"),
     )
 
 
