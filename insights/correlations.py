@@ -139,7 +139,9 @@ def tag_outcomes(
     ttr = (frame["resolved_at"] - frame["registered_at"]).dt.total_seconds() / 3600
     breach = (1 - frame["made_sla"].astype(float)) if "made_sla" in frame else None
     reopened = (
-        (frame["reopen_count"].fillna(0) > 0).astype(int) if "reopen_count" in frame else None
+        (pd.to_numeric(frame["reopen_count"]).fillna(0) > 0).astype(int)
+        if "reopen_count" in frame
+        else None
     )
     on = note_tags[note_tags["incident"].isin(frame.index)][["incident", "tag"]].drop_duplicates()
     rows = []
