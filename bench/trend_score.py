@@ -6,8 +6,9 @@ For each seed the simulated organisation is built as plain data (no database: th
 notes' tags become the tag × hour rows the app keeps) and trends are judged at moments:
 - a burst's end: one hour after its fourth distinct person (the planted tag should
   trend, nothing else should);
-- quiet moments: every 7 hours that are more than 12 hours from any burst (nothing
-  should trend).
+- quiet moments: every 7 hours that are more than 12 hours from any burst, and the
+  hard ones: two hours into each weekly meeting after its second (its tag is seasonal),
+  and an hour after one person's flood of a tag (nothing should trend).
 A planted tag reported at its burst's end is a true positive, missed a false negative;
 any other tag reported at any moment a false positive, except the planted emerging tag
 after it first appears (new and rising: trending is a fair reading of it). Printed:
@@ -69,6 +70,11 @@ def moments(world, rows: pd.DataFrame) -> list[tuple[int, str | None, int]]:
     for hour in range(first, last, 7):
         if all(abs(hour - b) > 12 for b in burst_hours):
             found.append((hour, None, hour))
+    for seasonal in world.truth.seasonal:
+        for at in seasonal["meetings"][2:]:
+            found.append((hour_of(datetime.fromisoformat(at)) + 2, None, 0))
+    for flood in world.truth.floods:
+        found.append((hour_of(datetime.fromisoformat(flood["at"])) + 3, None, 0))
     return found
 
 

@@ -220,6 +220,9 @@ class Truth:
     lead_lag: list[dict] = field(default_factory=list)
     teams: list[dict] = field(default_factory=list)
     noise: list[str] = field(default_factory=list)
+    # Must not trend: a weekly meeting's tag at its usual hour, one person flooding a tag.
+    seasonal: list[dict] = field(default_factory=list)
+    floods: list[dict] = field(default_factory=list)
     # Restricted incidents: their notes are seen by their teams only, so an analysis run
     # for anyone else must not report what they hold (#phishing, say).
     restricted: list[dict] = field(default_factory=list)
@@ -555,6 +558,58 @@ class _Builder:
             {"leader": "cert_warning", "follower": "sso_outage", "lag_hours": lag.seconds // 3600}
         )
 
+    def _plant_hard_cases(self) -> None:
+        """What a trend statistic must get right on a small team, drawn from a random
+        stream of its own (the other patterns stay exactly as they were):
+        - a change advisory board every Monday at 09:00, eight regulars posting #cab:
+          seasonal, so not trending once it has met before;
+        - one person posting #diskspace 25 times in two hours: one person, not a trend;
+        - a burst as small as four people on #badge_reader within two hours."""
+        rng = random.Random(self.seed * 104_729 + 3)
+        regulars = sorted(rng.sample([p.username for p in self.people], 8))
+        monday = self.start + timedelta(days=(7 - self.start.weekday()) % 7)
+        meetings = []
+        while monday < self.end - timedelta(hours=2):
+            at = monday.replace(hour=9, minute=0)
+            for person in regulars:
+                self._note(
+                    person,
+                    at + timedelta(minutes=rng.uniform(2, 55)),
+                    "CAB minutes: changes approved for this week #cab",
+                )
+            meetings.append(at.isoformat())
+            monday += timedelta(days=7)
+        self.truth.seasonal.append({"tag": "cab", "meetings": meetings, "people": regulars})
+        flooder = rng.choice(self.people).username
+        flood_at = self.start + timedelta(days=self.days * 0.7, hours=rng.uniform(0, 8))
+        flood_at = flood_at.replace(hour=10, minute=0)
+        for i in range(25):
+            self._note(
+                flooder,
+                flood_at + timedelta(minutes=i * 4.5),
+                f"disk at {90 + i % 10}% on the file server, cleaning up #diskspace",
+            )
+        self.truth.floods.append(
+            {"tag": "diskspace", "person": flooder, "at": flood_at.isoformat(), "notes": 25}
+        )
+        onset = (self.start + timedelta(days=self.days * 0.8)).replace(hour=8, minute=10)
+        people = rng.sample([p.username for p in self.people if p.username not in regulars], 4)
+        times = [onset + timedelta(minutes=10 + 25 * i + rng.uniform(0, 10)) for i in range(4)]
+        for person, at in zip(people, times, strict=True):
+            self._note(
+                person, at, "badge reader at the east entrance rejects staff cards #badge_reader"
+            )
+        self.truth.bursts.append(
+            {
+                "tag": "badge_reader",
+                "onset": onset.isoformat(),
+                "peak": _busiest_hour(times).isoformat(),
+                "people": sorted(people),
+                "service": None,
+                "why": "a small burst: four people on one broken badge reader",
+            }
+        )
+
     def build(self) -> World:
         for plant in (
             self._plant_password_burst,
@@ -564,6 +619,7 @@ class _Builder:
             self._plant_selfservice,
             self._plant_token_expiry,
             self._plant_lead_lag,
+            self._plant_hard_cases,
         ):
             plant()
         planted = len(self.incidents)
