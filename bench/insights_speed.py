@@ -8,6 +8,8 @@ benchmark) and runs, in a fresh process each time:
     and warm (the median of five more calls);
   * correlations (tag pairs, tag ↔ attribute, tag ↔ outcome) and the graph (people
     graph, communities, experts) for the last 90 days, cold and warm;
+  * everything `i2i insights --json` computes (lead–lag and alias suggestions too) for
+    the last 90 days, cold and warm;
 and reports the process's peak memory (ru_maxrss).
 """
 
@@ -60,6 +62,16 @@ def patterns_of(connection, scope):
     )
 
 
+def everything_of(connection, scope):
+    from bench.dataset import END
+    from insights.summary import summary
+
+    return tuple(summary(connection, scope, END).values())
+
+
+RUNS = {"trends": trends_of, "patterns": patterns_of, "everything": everything_of}
+
+
 def child(database: str, what: str) -> None:
     """Time one analysis cold and warm in this (fresh) process; print JSON."""
     from sqlalchemy import create_engine, text
@@ -70,7 +82,7 @@ def child(database: str, what: str) -> None:
     engine = create_engine(f"sqlite:///{database}")
     days = 7 if what == "trends" else 90
     scope = Scope(END - timedelta(days=days), END)
-    run = trends_of if what == "trends" else patterns_of
+    run = RUNS[what]
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
         started = time.perf_counter()
@@ -102,12 +114,12 @@ def main() -> int:
 
     database = sqlite_dataset(args.notes) / "bench.sqlite"
     results = {}
-    for what in ("trends", "patterns"):
+    for what in RUNS:
         command = [sys.executable, __file__, "--child", str(database), what]
         done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
         results[what] = json.loads(done.stdout.strip().splitlines()[-1])
-    trends, patterns = results["trends"], results["patterns"]
-    peak = max(trends["peak_mb"], patterns["peak_mb"])
+    trends, patterns, everything = results["trends"], results["patterns"], results["everything"]
+    peak = max(r["peak_mb"] for r in results.values())
     print(f"{args.notes:,} notes (SQLite, the simulator's year)")
     print(f"{'figure':44} {'measured':>10} {'goal':>8}")
     rows = [
@@ -115,7 +127,9 @@ def main() -> int:
         ("trends, 7 days, warm (s)", trends["warm"], GOALS["trends_warm"]),
         ("correlations and graph, 90 days, cold (s)", patterns["cold"], GOALS["patterns_cold"]),
         ("correlations and graph, 90 days, warm (s)", patterns["warm"], GOALS["patterns_cold"]),
-        ("peak memory of either process (MB)", peak, GOALS["peak_mb"]),
+        ("all of i2i insights, 90 days, cold (s)", everything["cold"], GOALS["patterns_cold"]),
+        ("all of i2i insights, 90 days, warm (s)", everything["warm"], GOALS["patterns_cold"]),
+        ("peak memory of any of the processes (MB)", peak, GOALS["peak_mb"]),
     ]
     for name, measured, goal in rows:
         print(f"{name:44} {measured:10.2f} {goal:8.1f}")
