@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from app import tags, visibility
-from app.clock import period, utcnow
+from app.clock import end_of, period, utcnow
 from app.errors import Refused
 from app.extensions import db
 from app.models import User
@@ -21,7 +21,7 @@ from app.text import normalize_tag
 from insights.frames import incidents_frame
 from insights.incident_metrics import response_times
 from insights.scope import Scope
-from insights.summary import summary
+from insights.summary import summary, trend_summary
 
 LONGEST_PERIOD = timedelta(days=3660)  # ten years of incidents at most in one analysis
 
@@ -70,3 +70,18 @@ def insights_summary(
     days `first` to `last` as `viewer` may see them (None: every signed-in person)."""
     scope = scope_for(viewer, first, last, tags=canonical_keys(tag_names), services=services)
     return summary(db.session.connection(), scope, utcnow())
+
+
+def trends_view(
+    viewer: User, window: timedelta, last: date | None, *, services: tuple[str, ...] = ()
+) -> dict:
+    """The trends page: trending, emerging and declining tags of the `window` ending at
+    `last` (a day's end or a moment; now when None), as `viewer` may see them."""
+    now = utcnow()
+    end = now if last is None else end_of(last)
+    hidden = visibility.hidden_incidents(viewer)
+    scope = Scope(end - window, end, (), services, hidden.ids)
+    return trend_summary(db.session.connection(), scope, now) | {
+        "start": scope.start,
+        "end": min(end, now),
+    }

@@ -76,13 +76,18 @@ def parse_day_or_time(value: str, what: str) -> date | datetime:
     return to_utc(moment if moment.tzinfo else moment.replace(tzinfo=UTC), what)
 
 
+def end_of(value: date | datetime) -> datetime:
+    """Where a period named by its last day (the day's end) or an exact moment ends."""
+    return value if isinstance(value, datetime) else start_of(value) + timedelta(days=1)
+
+
 def period(
     first: date, last: date, *, longest: timedelta | None = None
 ) -> tuple[datetime, datetime]:
     """The UTC times [start, end) covering the days `first` to `last`, both included (a
     datetime given instead of a day is taken as the exact start or end)."""
     start = first if isinstance(first, datetime) else start_of(first)
-    end = last if isinstance(last, datetime) else start_of(last) + timedelta(days=1)
+    end = end_of(last)
     if end <= start:
         raise Refused("The period ends before it starts.")
     if longest is not None and end - start > longest:

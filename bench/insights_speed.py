@@ -32,18 +32,12 @@ GOALS = {"trends_cold": 3.0, "trends_warm": 0.5, "patterns_cold": 5.0, "peak_mb"
 
 
 def trends_of(connection, scope):
-    from insights import trends
-    from insights.frames import first_seen_frame, tag_hours_frame
-    from insights.scope import hour_of
+    """What the trends page computes (trend lists and their series)."""
+    from bench.dataset import END
+    from insights.summary import trend_summary
 
-    since = trends.baseline_start(scope.start)
-    hours = tag_hours_frame(connection, scope.widened(since))
-    window = hours[hours["hour"] >= hour_of(scope.start)]
-    return (
-        trends.trending(hours, scope.end, baseline_start=since),
-        trends.emerging(window, first_seen_frame(connection), scope.start, scope.end),
-        trends.declining(hours, scope.start, scope.end, baseline_start=since),
-    )
+    found = trend_summary(connection, scope, END)
+    return found["trends"], found["emerging"], found["declining"]
 
 
 def patterns_of(connection, scope):

@@ -40,14 +40,43 @@ def judged_at(scope: Scope, now: datetime) -> datetime:
     return min(scope.end, max(hour, scope.start + timedelta(hours=1)))
 
 
+def trend_lists(
+    connection, scope: Scope, now: datetime, hours, services: dict, rules: trends.TrendRules
+) -> dict:
+    """Trending (judged at the window's end), emerging and declining tags."""
+    since = trends.baseline_start(scope.start, rules)
+    window = hours[hours["hour"] >= hour_of(scope.start)]
+    end = judged_at(scope, now)
+    return {
+        "trends": trends.trending(hours, end, baseline_start=since, rules=rules, services=services),
+        "emerging": trends.emerging(window, first_seen_frame(connection), scope.start, scope.end),
+        "declining": trends.declining(hours, scope.start, scope.end, baseline_start=since),
+    }
+
+
+def trend_summary(
+    connection, scope: Scope, now: datetime, rules: trends.TrendRules | None = None
+) -> dict:
+    """What the trends page shows: `trend_lists`, and for each trending or emerging tag
+    its distinct people per hour (windows up to 3 days) or per day."""
+    rules = rules or trends.TrendRules()
+    hours = tag_hours_frame(connection, scope.widened(trends.baseline_start(scope.start, rules)))
+    facts = incident_facts(connection, hours["incident"].unique(), scope.hidden_incidents)
+    services = dict(zip(facts["id"], facts["service"], strict=True))
+    found = trend_lists(connection, scope, now, hours, services, rules)
+    bucket = 1 if scope.end - scope.start <= timedelta(days=3) else 24
+    shown = [t["tag"] for t in found["trends"]] + [e["tag"] for e in found["emerging"]]
+    end = judged_at(scope, now)
+    found["series"] = trends.series(hours, shown, scope.start, end, bucket)
+    return found
+
+
 def summary(
     connection, scope: Scope, now: datetime, rules: trends.TrendRules | None = None
 ) -> dict:
     """The ten analyses of DESIGN §5 for `scope`, honouring its hidden incidents."""
     rules = rules or trends.TrendRules()
-    end = judged_at(scope, now)
-    since = trends.baseline_start(scope.start, rules)
-    hours = tag_hours_frame(connection, scope.widened(since))
+    hours = tag_hours_frame(connection, scope.widened(trends.baseline_start(scope.start, rules)))
     window = hours[hours["hour"] >= hour_of(scope.start)]
     notes = note_tags_frame(connection, scope)
     incidents = incidents_frame(connection, scope)
@@ -59,9 +88,7 @@ def summary(
     services = dict(zip(facts["id"], facts["service"], strict=True))
     people = graph.people_graph(interactions_frame(connection, scope), notes, scope.end)
     found = {
-        "trends": trends.trending(hours, end, baseline_start=since, rules=rules, services=services),
-        "emerging": trends.emerging(window, first_seen_frame(connection), scope.start, scope.end),
-        "declining": trends.declining(hours, scope.start, scope.end, baseline_start=since),
+        **trend_lists(connection, scope, now, hours, services, rules),
         "tag_pairs": correlations.tag_pairs(notes),
         "tag_attributes": correlations.tag_attributes(notes, incidents),
         "tag_outcomes": correlations.tag_outcomes(notes, incidents),

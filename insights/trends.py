@@ -218,6 +218,19 @@ def declining(
     return sorted(found, key=lambda t: (-t["score"], t["tag"]))
 
 
+def series(rows: pd.DataFrame, tags, start: datetime, end: datetime, bucket: int) -> dict:
+    """Distinct people per `bucket` hours from `start` to `end` for each of `tags`:
+    {tag: [(bucket start, people), ...]}, every bucket listed (zeros included)."""
+    first, last = hour_of(start), hour_of(end - timedelta(microseconds=1)) + 1
+    edges = range(first, last, bucket)
+    frame = rows[(rows["hour"] >= first) & (rows["hour"] < last) & rows["tag"].isin(list(tags))]
+    counted = frame.assign(bucket=first + (frame["hour"] - first) // bucket * bucket)
+    people = counted.groupby(["tag", "bucket"])["person"].nunique()
+    return {
+        tag: [(to_time(b).isoformat(), int(people.get((tag, b), 0))) for b in edges] for tag in tags
+    }
+
+
 def baseline_start(start: datetime, rules: TrendRules = TrendRules()) -> datetime:  # noqa: B008
     """How far back trends read: `rules.weeks` weeks before the window starts."""
     return start - timedelta(weeks=rules.weeks)

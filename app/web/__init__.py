@@ -11,7 +11,19 @@ from flask_wtf.csrf import CSRFError
 from app import notifications
 from app.errors import Refused
 from app.extensions import htmx
-from app.web import admin, auth, feed, filters, hooks, incidents, ops, people, search, tags
+from app.web import (
+    admin,
+    auth,
+    feed,
+    filters,
+    hooks,
+    incidents,
+    ops,
+    people,
+    search,
+    tags,
+    trends,
+)
 from app.web.params import BoundedInt
 
 # No inline script anywhere: scripts and styles come from our own origin only.
@@ -24,7 +36,7 @@ CSP = (
 
 def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedInt  # before any rule is bound to it
-    for module in (auth, feed, tags, people, incidents, search, admin, hooks, ops):
+    for module in (auth, feed, tags, people, incidents, search, trends, admin, hooks, ops):
         app.register_blueprint(module.bp)
     filters.register(app)
     _register_headers(app)
