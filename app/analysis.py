@@ -34,8 +34,8 @@ def scope_for(
     tags: tuple[str, ...] = (),
     services: tuple[str, ...] = (),
 ) -> Scope:
-    """What `viewer` may analyse of the days `first` to `last` (None: what every signed-in
-    person may see, nothing restricted)."""
+    """What `viewer` may analyse of the days `first` to `last`, or from one moment to
+    another (None: what every signed-in person may see, nothing restricted)."""
     start, end = period(first, last, longest=LONGEST_PERIOD)
     hidden = visibility.hidden_incidents(viewer)
     return Scope(start, end, tuple(tags), tuple(services), hidden.ids)
@@ -79,8 +79,7 @@ def trends_view(
     `last` (a day's end or a moment; now when None), as `viewer` may see them."""
     now = utcnow()
     end = now if last is None else end_of(last)
-    hidden = visibility.hidden_incidents(viewer)
-    scope = Scope(end - window, end, (), services, hidden.ids)
+    scope = scope_for(viewer, end - window, end, services=services)
     return trend_summary(db.session.connection(), scope, now) | {
         "start": scope.start,
         "end": min(end, now),
