@@ -36,8 +36,9 @@ KEYS = (
 def judged_at(scope: Scope, now: datetime) -> datetime:
     """Trends are judged at the window's end, or now if the window runs on past it (the
     start of the next hour, so the current hour counts)."""
-    hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    return min(scope.end, max(hour, scope.start + timedelta(hours=1)))
+    if scope.end < now:
+        return scope.end
+    return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
 
 
 def trend_lists(

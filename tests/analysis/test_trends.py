@@ -8,6 +8,8 @@ import pandas as pd
 from scipy.stats import poisson
 
 from insights import trends
+from insights.scope import Scope
+from insights.summary import judged_at
 
 END = datetime(2026, 11, 30, 12, tzinfo=UTC)  # a Monday, noon
 END_HOUR = int(END.timestamp()) // 3600
@@ -86,3 +88,11 @@ def test_emerging_is_new_and_rising_and_declining_falls_short_of_its_level():
     fading = fading[fading["hour"] < END_HOUR - 24 * 7]
     (decline,) = trends.declining(fading, END - timedelta(days=7), END, baseline_start=BASE)
     assert decline["tag"] == "pwreset" and decline["observed"] == 0 and decline["score"] == 1.0
+
+
+def test_a_window_running_to_now_is_judged_with_the_current_hour():
+    now = END + timedelta(minutes=5)  # five minutes into an hour
+    running = Scope(END - timedelta(days=1), now)
+    assert judged_at(running, now) == END + timedelta(hours=1)
+    past = Scope(END - timedelta(days=2), END - timedelta(days=1))
+    assert judged_at(past, now) == END - timedelta(days=1)
