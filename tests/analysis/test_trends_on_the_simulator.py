@@ -10,7 +10,7 @@ import pytest
 
 from app.intake.demo import PEOPLE
 from app.intake.simulate import simulate
-from app.text import unique_hashtags
+from bench.trend_score import tag_rows
 from insights import trends
 from insights.scope import hour_of
 
@@ -20,14 +20,7 @@ END = datetime(2026, 11, 30, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def world_and_rows():
     world = simulate(notes=6000, seed=3, days=42, end=END, named=PEOPLE)
-    records = [
-        (t.key, hour_of(n.posted_at), n.author)
-        for n in world.notes
-        for t in unique_hashtags(n.text)
-    ]
-    frame = pd.DataFrame(records, columns=["tag", "hour", "person"])
-    rows = frame.groupby(["tag", "hour", "person"]).size().rename("notes").reset_index()
-    return world, rows.assign(incident=0)
+    return world, tag_rows(world)  # the rows the app would keep, as the scoring builds them
 
 
 def trending_at(rows: pd.DataFrame, at: datetime) -> set[str]:
