@@ -57,10 +57,21 @@ bench: $(STAMP)
 # Refresh the vendored front-end files from the npm registry (never a CDN at run time).
 vendor:
 	rm -rf .vendor-tmp && mkdir .vendor-tmp
-	cd .vendor-tmp && npm pack --silent htmx.org@2.0.11 axe-core@4.14.1 >/dev/null && \
+	cd .vendor-tmp && npm pack --silent htmx.org@2.0.11 axe-core@4.14.1 \
+		vega@6.4.0 vega-lite@6.5.0 vega-interpreter@2.3.2 >/dev/null && \
 		for f in *.tgz; do mkdir "$${f%.tgz}" && tar xzf "$$f" -C "$${f%.tgz}"; done
 	cp .vendor-tmp/htmx.org-2.0.11/package/dist/htmx.min.js static/js/vendor/htmx.min.js
 	cp .vendor-tmp/axe-core-4.14.1/package/axe.min.js tests/browser/vendor/axe.min.js
+	cp .vendor-tmp/vega-6.4.0/package/build/vega.min.js static/js/vendor/vega.min.js
+	cp .vendor-tmp/vega-6.4.0/package/LICENSE static/js/vendor/vega.LICENSE
+	cp .vendor-tmp/vega-lite-6.5.0/package/build/vega-lite.min.js static/js/vendor/vega-lite.min.js
+	cp .vendor-tmp/vega-lite-6.5.0/package/LICENSE static/js/vendor/vega-lite.LICENSE
+	# The interpreter is an ES module importing three helpers from vega-util; the vega
+	# bundle already exports them, so the one import line reads them from it instead.
+	sed "s/^import { ascending, isString, DisallowedObjectProperties } from 'vega-util';$$/const { ascending, isString, DisallowedObjectProperties } = globalThis.vega;/; /sourceMappingURL/d" \
+		.vendor-tmp/vega-interpreter-2.3.2/package/build/vega-interpreter.js > static/js/vendor/vega-interpreter.js
+	grep -q "globalThis.vega;" static/js/vendor/vega-interpreter.js
+	cp .vendor-tmp/vega-interpreter-2.3.2/package/LICENSE static/js/vendor/vega-interpreter.LICENSE
 	rm -rf .vendor-tmp
 
 clean:
