@@ -68,7 +68,41 @@ def tag_pairs(note_tags: pd.DataFrame, *, min_count: int = 3, q_max: float = 0.0
     return _significant(rows, q_max, key=lambda r: (-r["npmi"], r["a"], r["b"]))
 
 
+def related_tags(
+    note_tags: pd.DataFrame, tag: str, *, min_count: int = 3, q_max: float = 0.05, top: int = 10
+) -> list[dict]:
+    """The tags found with `tag` in notes more than chance says (the statistics of
+    `tag_pairs`, q values by Benjamini–Hochberg over this tag's pairs): tag, npmi, lift,
+    jaccard, count, q; strongest NPMI first."""
+    per_tag = note_tags.groupby("tag")["note"].nunique()
+    if tag not in per_tag:
+        return []
+    n = note_tags["note"].nunique()
+    mine = note_tags.loc[note_tags["tag"] == tag, "note"]
+    others = note_tags[note_tags["note"].isin(mine) & (note_tags["tag"] != tag)]
+    together = others.groupby("tag")["note"].nunique()
+    rows = [
+        {"tag": other, **association(int(k), int(per_tag[tag]), int(per_tag[other]), n)}
+        for other, k in together.items()
+        if k >= min_count
+    ]
+    return _significant(rows, q_max, key=lambda r: (-r["npmi"], r["tag"]))[:top]
+
+
 ATTRIBUTES = ("service", "category", "priority", "assignment_group", "hour_of_week")
+
+
+def _tagged_incidents(note_tags: pd.DataFrame, incidents: pd.DataFrame):
+    """The incidents of `incidents` that carry any tag (their facts, with the hour of
+    week of registration) and, per tag, the set of those that carry it."""
+    on = note_tags[note_tags["incident"] != 0][["incident", "tag"]].drop_duplicates()
+    facts = incidents.set_index("id")
+    on = on[on["incident"].isin(facts.index)]
+    facts = facts.loc[on["incident"].unique()].copy()
+    if "registered_at" in facts:
+        at = pd.to_datetime(facts["registered_at"], utc=True)
+        facts["hour_of_week"] = (at.dt.dayofweek * 24 + at.dt.hour).map(_hour_of_week_label)
+    return facts, on.groupby("tag")["incident"].apply(set)
 
 
 def tag_attributes(
@@ -81,18 +115,10 @@ def tag_attributes(
     """Tags that land on incidents with a value of an attribute more than chance says:
     tag, attribute, value, lift, count, q (over the incidents of `incidents` that carry
     any tag), strongest lift first."""
-    on = note_tags[note_tags["incident"] != 0][["incident", "tag"]].drop_duplicates()
-    facts = incidents.set_index("id")
-    on = on[on["incident"].isin(facts.index)]
-    if on.empty:
+    facts, tagged = _tagged_incidents(note_tags, incidents)
+    if facts.empty:
         return []
-    universe = on["incident"].unique()
-    n = len(universe)
-    facts = facts.loc[universe].copy()
-    if "registered_at" in facts:
-        at = pd.to_datetime(facts["registered_at"], utc=True)
-        facts["hour_of_week"] = (at.dt.dayofweek * 24 + at.dt.hour).map(_hour_of_week_label)
-    tagged = on.groupby("tag")["incident"].apply(set)
+    n = len(facts)
     rows = []
     for attribute in ATTRIBUTES:
         if attribute not in facts:
@@ -118,9 +144,95 @@ def tag_attributes(
     return _significant(rows, q_max, key=lambda r: (-r["lift"], r["tag"], r["attribute"]))
 
 
+def landing(
+    note_tags: pd.DataFrame, incidents: pd.DataFrame, tag: str, attribute: str, *, top: int = 8
+) -> list[dict]:
+    """Where `tag` lands: for each value of `attribute` on the incidents carrying it,
+    value, count, share (of the tag's incidents), base (share of all tagged incidents),
+    lift and q (one-sided Fisher, Benjamini–Hochberg over this tag's values); most
+    incidents first."""
+    facts, tagged = _tagged_incidents(note_tags, incidents)
+    if tag not in tagged or attribute not in facts:
+        return []
+    carrying, n = tagged[tag], len(facts)
+    values = facts[attribute].dropna().astype(str)
+    rows = []
+    for value, ids in values.groupby(values).groups.items():
+        both = len(carrying & set(ids))
+        if both:
+            stats = association(both, len(carrying), len(ids), n)
+            share = both / len(carrying)
+            base = len(ids) / n
+            rows.append(
+                {
+                    "value": value,
+                    "count": both,
+                    "share": round(share, 3),
+                    "base": round(base, 3),
+                    "lift": stats["lift"],
+                    "p": stats["p"],
+                }
+            )
+    for row, q in zip(rows, fdr([r["p"] for r in rows]), strict=True):
+        row["q"] = float(q)
+    return sorted(rows, key=lambda r: (-r["count"], r["value"]))[:top]
+
+
 def _hour_of_week_label(hour: int) -> str:
     days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
     return f"{days[hour // 24]} {hour % 24:02d}h"
+
+
+OUTCOMES = ("time_to_resolve", "sla_breach", "reopened")
+
+
+def _outcome_measures(incidents: pd.DataFrame) -> dict[str, pd.Series]:
+    """Per incident id: hours to resolve, SLA breached (0/1) and reopened (0/1)."""
+    frame = incidents.set_index("id")
+    measures = {
+        "time_to_resolve": (frame["resolved_at"] - frame["registered_at"]).dt.total_seconds() / 3600
+    }
+    if "made_sla" in frame:
+        measures["sla_breach"] = 1 - frame["made_sla"].astype(float)
+    if "reopen_count" in frame:
+        measures["reopened"] = (pd.to_numeric(frame["reopen_count"]).fillna(0) > 0).astype(int)
+    return {name: values.dropna() for name, values in measures.items()}
+
+
+def _compare(measures: dict[str, pd.Series], ids: set, min_count: int) -> list[dict]:
+    """The incidents `ids` against the others on each outcome: outcome, this, others
+    (median hours, or rates), effect (this / others, >1 worse) and p (Mann–Whitney U
+    two-sided on hours; Fisher's exact test on rates). Outcomes with fewer than
+    `min_count` incidents on either side are left out."""
+    rows = []
+    for outcome, values in measures.items():
+        inside = values.index.isin(list(ids))
+        a, b = values[inside], values[~inside]
+        if len(a) < min_count or len(b) < min_count:
+            continue
+        if outcome == "time_to_resolve":
+            if b.median() <= 0:
+                continue
+            this, others = float(a.median()), float(b.median())
+            p = mannwhitneyu(a, b, alternative="two-sided").pvalue
+            effect = this / others
+        else:
+            k_in, k_out = int(a.sum()), int(b.sum())
+            if k_in + k_out == 0:
+                continue
+            this, others = k_in / len(a), k_out / len(b)
+            p = fisher_exact([[k_in, len(a) - k_in], [k_out, len(b) - k_out]]).pvalue
+            effect = this / (others if k_out else 0.5 / len(b))
+        rows.append(
+            {
+                "outcome": outcome,
+                "this": round(this, 3),
+                "others": round(others, 3),
+                "effect": round(float(effect), 3),
+                "p": float(p),
+            }
+        )
+    return rows
 
 
 def tag_outcomes(
@@ -132,54 +244,39 @@ def tag_outcomes(
 ) -> list[dict]:
     """Tags whose incidents fare differently from the others: tag, outcome
     ("time_to_resolve", "sla_breach", "reopened"), effect (ratio of medians or of
-    rates, >1 worse), q, incidents; q < `q_max` only, largest departure first."""
+    rates, >1 worse), this and others (see `_compare`), q, incidents; q < `q_max`
+    only, largest departure first."""
     if incidents.empty or note_tags.empty:
         return []
-    frame = incidents.set_index("id")
-    ttr = (frame["resolved_at"] - frame["registered_at"]).dt.total_seconds() / 3600
-    breach = (1 - frame["made_sla"].astype(float)) if "made_sla" in frame else None
-    reopened = (
-        (pd.to_numeric(frame["reopen_count"]).fillna(0) > 0).astype(int)
-        if "reopen_count" in frame
-        else None
-    )
-    on = note_tags[note_tags["incident"].isin(frame.index)][["incident", "tag"]].drop_duplicates()
+    measures = _outcome_measures(incidents)
+    ids_of = incidents["id"]
+    on = note_tags[note_tags["incident"].isin(ids_of)][["incident", "tag"]].drop_duplicates()
     rows = []
     for tag, ids in on.groupby("tag")["incident"]:
         ids = set(ids)
-        if len(ids) < min_count or len(ids) == len(frame):
+        if len(ids) < min_count or len(ids) == len(incidents):
             continue
-        inside = frame.index.isin(list(ids))
-        a, b = ttr[inside].dropna(), ttr[~inside].dropna()
-        if len(a) >= min_count and len(b) >= min_count and b.median() > 0:
-            p = mannwhitneyu(a, b, alternative="two-sided").pvalue
-            rows.append(_outcome(tag, "time_to_resolve", a.median() / b.median(), p, len(ids)))
-        for name, flag in (("sla_breach", breach), ("reopened", reopened)):
-            if flag is None:
-                continue
-            f = flag.dropna()
-            k_in, n_in = int(f[f.index.isin(list(ids))].sum()), int(f.index.isin(list(ids)).sum())
-            k_out, n_out = int(f.sum()) - k_in, len(f) - n_in
-            if n_in < min_count or n_out < min_count or k_in + k_out == 0:
-                continue
-            p = fisher_exact([[k_in, n_in - k_in], [k_out, n_out - k_out]]).pvalue
-            rate_out = k_out / n_out if k_out else 0.5 / n_out
-            rows.append(_outcome(tag, name, (k_in / n_in) / rate_out, p, len(ids)))
+        for row in _compare(measures, ids, min_count):
+            rows.append({"tag": tag, **row, "incidents": len(ids)})
     found = []
-    for outcome in ("time_to_resolve", "sla_breach", "reopened"):
+    for outcome in OUTCOMES:
         family = [r for r in rows if r["outcome"] == outcome]
         found += _significant(family, q_max, key=lambda r: -abs(np.log(max(r["effect"], 1e-9))))
     return sorted(found, key=lambda r: (-abs(np.log(max(r["effect"], 1e-9))), r["tag"]))
 
 
-def _outcome(tag: str, outcome: str, effect: float, p: float, incidents: int) -> dict:
-    return {
-        "tag": tag,
-        "outcome": outcome,
-        "effect": round(float(effect), 3),
-        "p": float(p),
-        "incidents": incidents,
-    }
+def outcome_comparison(
+    note_tags: pd.DataFrame, incidents: pd.DataFrame, tag: str, *, min_count: int = 5
+) -> list[dict]:
+    """How the incidents carrying `tag` fare against the other incidents of the window
+    (see `_compare`), with q values by Benjamini–Hochberg over its outcomes."""
+    if incidents.empty:
+        return []
+    ids = set(note_tags.loc[(note_tags["tag"] == tag) & (note_tags["incident"] != 0), "incident"])
+    rows = _compare(_outcome_measures(incidents), ids, min_count) if ids else []
+    for row, q in zip(rows, fdr([r["p"] for r in rows]), strict=True):
+        row["q"] = float(q)
+    return rows
 
 
 def _significant(rows: list[dict], q_max: float, key) -> list[dict]:

@@ -218,17 +218,39 @@ def declining(
     return sorted(found, key=lambda t: (-t["score"], t["tag"]))
 
 
+def _bucketed(rows: pd.DataFrame, tags, start: datetime, end: datetime, bucket: int):
+    """The bucket starts from `start` to `end`, and `rows` of `tags` with their bucket."""
+    first, last = hour_of(start), hour_of(end - timedelta(microseconds=1)) + 1
+    frame = rows[(rows["hour"] >= first) & (rows["hour"] < last) & rows["tag"].isin(list(tags))]
+    return range(first, last, bucket), frame.assign(
+        bucket=first + (frame["hour"] - first) // bucket * bucket
+    )
+
+
 def series(rows: pd.DataFrame, tags, start: datetime, end: datetime, bucket: int) -> dict:
     """Distinct people per `bucket` hours from `start` to `end` for each of `tags`:
     {tag: [(bucket start, people), ...]}, every bucket listed (zeros included)."""
-    first, last = hour_of(start), hour_of(end - timedelta(microseconds=1)) + 1
-    edges = range(first, last, bucket)
-    frame = rows[(rows["hour"] >= first) & (rows["hour"] < last) & rows["tag"].isin(list(tags))]
-    counted = frame.assign(bucket=first + (frame["hour"] - first) // bucket * bucket)
+    edges, counted = _bucketed(rows, tags, start, end, bucket)
     people = counted.groupby(["tag", "bucket"])["person"].nunique()
     return {
         tag: [(to_time(b).isoformat(), int(people.get((tag, b), 0))) for b in edges] for tag in tags
     }
+
+
+def volume(rows: pd.DataFrame, tag: str, start: datetime, end: datetime, bucket: int) -> list:
+    """A tag's notes and distinct people per `bucket` hours from `start` to `end`:
+    [{at, notes, people}, ...], every bucket listed (zeros included)."""
+    edges, counted = _bucketed(rows, [tag], start, end, bucket)
+    per = counted.groupby("bucket").agg(notes=("notes", "sum"), people=("person", "nunique"))
+    notes, people = per["notes"].to_dict(), per["people"].to_dict()
+    return [
+        {
+            "at": to_time(b).isoformat(),
+            "notes": int(notes.get(b, 0)),
+            "people": int(people.get(b, 0)),
+        }
+        for b in edges
+    ]
 
 
 def baseline_start(start: datetime, rules: TrendRules = TrendRules()) -> datetime:  # noqa: B008

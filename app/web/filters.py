@@ -9,9 +9,11 @@ from flask import Flask, current_app, g, render_template, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
+from app import readings
 from app.clock import utcnow
 from app.feeds import NoteView
 from app.text import TagToken, render_note
+from app.web.insights import VIEWS as INSIGHT_VIEWS
 
 
 def note_html(note: NoteView) -> Markup:
@@ -119,6 +121,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(note_html)
     app.add_template_filter(short_time)
     app.add_template_global(note_card)
+    app.add_template_global(readings, "readings")
+    app.add_template_global(INSIGHT_VIEWS, "insight_views")
     app.add_template_filter(version_html)
     app.add_template_filter(relative_time)
     app.add_template_filter(exact_time)

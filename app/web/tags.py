@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from app import follows, tags
+from app import analysis, charts, follows, tags
+from app.errors import Refused
 from app.feeds import Feed
 from app.web.feed import show_feed
 from app.web.forms import AliasForm, DescriptionForm, EmptyForm, require_valid
+from app.web.pages import render
 
 bp = Blueprint("tags", __name__, url_prefix="/tags")
+
+STORY_WINDOWS = {
+    "30d": ("30 days", timedelta(days=30)),
+    "90d": ("90 days", timedelta(days=90)),
+    "365d": ("a year", timedelta(days=365)),
+}
 
 
 @bp.get("/<name>")
@@ -29,11 +39,45 @@ def show(name: str):
         came_from=alias,
         title=f"#{tag.display}",
         profile=profile,
+        story_window=_story_window(),
+        story_windows=STORY_WINDOWS,
         following=profile.following,
         action_form=EmptyForm(),
         alias_form=AliasForm(),
         description_form=DescriptionForm(description=tag.description or ""),
     )
+
+
+@bp.get("/<name>/story")
+@login_required
+def story(name: str):
+    """The tag's story: loaded into the tag page by htmx, or a page of its own."""
+    tag = tags.canonical(tags.get_visible_tag(name, current_user))
+    window = _story_window()
+    found = analysis.story_of(current_user, tag, STORY_WINDOWS[window][1])
+    shown = {
+        "volume": charts.volume("volume", tag.key, found["volume"], found["bucket_hours"]),
+        "services": charts.shares(
+            "services", f"Services of incidents with #{tag.key}", "Service", found["services"]
+        ),
+    }
+    return render(
+        "tags/story_page.html",
+        "tags/_story.html",
+        tag=tag,
+        story=found,
+        shown=shown,
+        story_window=window,
+        story_windows=STORY_WINDOWS,
+        title=f"#{tag.display}: its story",
+    )
+
+
+def _story_window() -> str:
+    window = request.args.get("story") or "90d"
+    if window not in STORY_WINDOWS:
+        raise Refused("Choose a story of 30 days, 90 days or a year.")
+    return window
 
 
 def _feed_args() -> dict[str, str]:

@@ -176,8 +176,45 @@
     });
   }
 
+  // --- sortable tables: a button in each header sorts by that column ---------------
+  function cellValue(row, index) {
+    const text = row.cells[index] ? row.cells[index].textContent.trim() : "";
+    const number = Number.parseFloat(text.replace(/[×%,<\s]/g, ""));
+    return Number.isNaN(number) ? text.toLowerCase() : number;
+  }
+
+  function sortBy(table, index, header) {
+    const ascending = header.getAttribute("aria-sort") !== "ascending";
+    table.querySelectorAll("th[aria-sort]").forEach((th) => th.removeAttribute("aria-sort"));
+    header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    const body = table.tBodies[0];
+    const rows = [...body.rows];
+    rows.sort((a, b) => {
+      const x = cellValue(a, index);
+      const y = cellValue(b, index);
+      const order = typeof x === typeof y ? (x < y ? -1 : x > y ? 1 : 0) : typeof x === "number" ? -1 : 1;
+      return ascending ? order : -order;
+    });
+    rows.forEach((row) => body.appendChild(row));
+  }
+
+  function setUpSortable(table) {
+    if (table.dataset.ready) return;
+    table.dataset.ready = "1";
+    table.querySelectorAll("thead th").forEach((header, index) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "sort";
+      button.textContent = header.textContent;
+      header.textContent = "";
+      header.appendChild(button);
+      button.addEventListener("click", () => sortBy(table, index, header));
+    });
+  }
+
   function setUp(root) {
     root.querySelectorAll("form[data-composer]").forEach(setUpComposer);
+    root.querySelectorAll("table[data-sortable]").forEach(setUpSortable);
     refreshTimes(root);
   }
 
