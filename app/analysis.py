@@ -11,17 +11,19 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pandas as pd
+from sqlalchemy import select
 
-from app import tags, visibility
+from app import feeds, results, tags, visibility
 from app.clock import end_of, period, utcnow
 from app.errors import Refused
 from app.extensions import db
-from app.models import User
+from app.models import Hashtag, Incident, User
 from app.text import normalize_tag
 from insights.frames import incidents_frame
 from insights.incident_metrics import response_times
 from insights.scope import Scope
-from insights.summary import summary, trend_summary
+from insights.story import tag_story
+from insights.summary import graphs, judged_at, summary, trend_summary
 
 LONGEST_PERIOD = timedelta(days=3660)  # ten years of incidents at most in one analysis
 
@@ -69,7 +71,19 @@ def insights_summary(
     """Trends, correlations, lead–lag, communities, experts and alias suggestions of the
     days `first` to `last` as `viewer` may see them (None: every signed-in person)."""
     scope = scope_for(viewer, first, last, tags=canonical_keys(tag_names), services=services)
-    return summary(db.session.connection(), scope, utcnow())
+    now = utcnow()
+    return results.kept(
+        "summary",
+        (*scope.key, judged_at(scope, now).isoformat()),
+        lambda: summary(db.session.connection(), scope, now),
+    )
+
+
+def graphs_view(viewer: User, first: date, last: date, *, services: tuple[str, ...] = ()) -> dict:
+    """The people graph and the tag network of the days `first` to `last` (drawn, with
+    communities, brokers and themes) as `viewer` may see them."""
+    scope = scope_for(viewer, first, last, services=services)
+    return results.kept("graphs", scope.key, lambda: graphs(db.session.connection(), scope))
 
 
 def trends_view(
@@ -84,3 +98,28 @@ def trends_view(
         "start": scope.start,
         "end": min(end, now),
     }
+
+
+def story_of(viewer: User, tag: Hashtag, window: timedelta) -> dict:
+    """The tag page's story of canonical `tag` over the `window` up to now, as `viewer`
+    may see it: `insights.story.tag_story` with its incidents and representative notes
+    loaded (both through the visibility rule)."""
+    now = utcnow()
+    scope = scope_for(viewer, now - window, now)
+    story = results.kept(
+        "story",
+        (*scope.key[2:], tag.key, window.total_seconds(), now.strftime("%Y-%m-%dT%H")),
+        lambda: tag_story(db.session.connection(), scope, tag.key),
+    )
+    worked = {row["id"]: row for row in story["incidents"]}
+    shown = db.session.scalars(
+        select(Incident).where(
+            Incident.id.in_(list(worked)), visibility.visible_incidents_clause(viewer)
+        )
+    )
+    by_id = {incident.id: incident for incident in shown}
+    story["incidents"] = [
+        {**row, "incident": by_id[row["id"]]} for row in story["incidents"] if row["id"] in by_id
+    ]
+    story["representative"] = feeds.load_notes(story["representative"], viewer)
+    return story | {"start": scope.start, "end": scope.end}

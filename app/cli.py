@@ -10,7 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from app import accounts, analysis, create_app, tag_hours
+from app import accounts, analysis, create_app, results, tag_hours
 from app.clock import parse_day_or_time
 from app.database import write_transaction
 from app.errors import Refused
@@ -68,6 +68,7 @@ def demo_command(note_count: int, seed: int, days: int) -> None:
         )
     except Refused as error:
         _fail(error.message)
+    results.forget(current_app)
     click.echo(summary)
 
 
@@ -213,7 +214,8 @@ def insights_rebuild_command() -> None:
     """Recreate the tag × hour aggregates from the notes."""
     with write_transaction():
         rows = tag_hours.recount()
-    click.echo(f"rebuilt the tag × hour aggregates: {rows:,} rows")
+    results.forget(current_app)
+    click.echo(f"rebuilt the tag × hour aggregates: {rows:,} rows; kept results dropped")
 
 
 def _report(run_import, source: Path, **settings) -> None:

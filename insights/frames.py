@@ -130,7 +130,8 @@ def interactions_frame(connection, scope: Scope) -> pd.DataFrame:
     frames = [
         pd.read_sql_query(text(sql), connection, params=params) for sql in (replies, mentions)
     ]
-    frame = pd.concat(frames, ignore_index=True)
+    found = [f for f in frames if not f.empty]
+    frame = pd.concat(found, ignore_index=True) if found else frames[0]
     if hidden:
         frame = frame[~frame["incident"].isin(hidden) & ~frame["other"].isin(hidden)]
     frame["at"] = pd.to_datetime(frame["at"], utc=True, format="mixed")

@@ -128,3 +128,61 @@ def experts(
         ranked = people.sort_values(["score", "notes"], ascending=False)
         found[tag] = [person for _, person in ranked.index[:top]]
     return dict(sorted(found.items()))
+
+
+def tag_graph(pairs: list[dict]) -> nx.Graph:
+    """The tag co-occurrence network: tags linked by their significant pairs
+    (`correlations.tag_pairs`), weighted by NPMI."""
+    graph = nx.Graph()
+    graph.add_weighted_edges_from((p["a"], p["b"], max(p["npmi"], 0.01)) for p in pairs)
+    return graph
+
+
+def drawing(
+    graph: nx.Graph, groups: list[list[str]], *, max_nodes: int = 120, max_edges: int = 400
+) -> dict:
+    """A picture of `graph`: its `max_nodes` most central nodes (PageRank) laid out by
+    force (Fruchterman–Reingold, fixed seed; x and y scaled to [0, 1]), each with its
+    group's number (1 for the first of `groups`, 0 for none) and its PageRank, and its
+    `max_edges` heaviest links among them: {nodes: [{id, x, y, group, rank}], edges:
+    [{a, b, weight}]}."""
+    if graph.number_of_nodes() == 0:
+        return {"nodes": [], "edges": []}
+    rank = nx.pagerank(graph, weight="weight")
+    linked = [n for n in graph.nodes if graph.degree(n) > 0]
+    kept = sorted(linked, key=lambda n: (-rank[n], str(n)))[:max_nodes]
+    if not kept:
+        return {"nodes": [], "edges": []}
+    shown = graph.subgraph(kept)
+    spread = 2.0 / len(kept) ** 0.5  # twice networkx's default spacing: readable clusters
+    spots = nx.spring_layout(shown, k=spread, iterations=100, weight="weight", seed=SEED)
+    xs = [p[0] for p in spots.values()]
+    ys = [p[1] for p in spots.values()]
+
+    def scaled(value: float, low: float, high: float) -> float:
+        return round(float((value - low) / (high - low)), 4) if high > low else 0.5
+
+    group_of = {member: i + 1 for i, group in enumerate(groups) for member in group}
+    nodes = [
+        {
+            "id": node,
+            "x": scaled(spots[node][0], min(xs), max(xs)),
+            "y": scaled(spots[node][1], min(ys), max(ys)),
+            "group": group_of.get(node, 0),
+            "rank": round(rank[node], 5),
+        }
+        for node in sorted(kept, key=str)
+    ]
+    heaviest = sorted(shown.edges(data="weight"), key=lambda e: (-e[2], str(e[0]), str(e[1])))
+    edges = [{"a": a, "b": b, "weight": round(w, 4)} for a, b, w in heaviest[:max_edges]]
+    return {"nodes": nodes, "edges": edges}
+
+
+def themes(graph: nx.Graph, *, min_size: int = 2) -> list[list[str]]:
+    """The tag network's themes: its Louvain communities (fixed seed) of `min_size`
+    tags or more, largest first, each sorted."""
+    if graph.number_of_edges() == 0:
+        return []
+    found = nx.community.louvain_communities(graph, weight="weight", seed=SEED)
+    groups = [sorted(c) for c in found if len(c) >= min_size]
+    return sorted(groups, key=lambda g: (-len(g), g))

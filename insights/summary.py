@@ -99,3 +99,36 @@ def summary(
         "alias_suggestions": aliases.alias_suggestions(notes, services),
     }
     return {key: found[key] for key in KEYS}
+
+
+def graphs(connection, scope: Scope) -> dict:
+    """The people graph and the tag network of `scope`, drawn (`graph.drawing`): the
+    people coloured by community, the tags by theme; each person with the tags they use
+    most, brokers by sampled betweenness."""
+    notes = note_tags_frame(connection, scope)
+    people = graph.people_graph(interactions_frame(connection, scope), notes, scope.end)
+    teams = graph.communities(people, notes)
+    drawn = graph.drawing(people, [t["members"] for t in teams])
+    used = notes.groupby(["person", "tag"])["note"].nunique().sort_values(ascending=False)
+    top_tags = {
+        person: list(tags.index.get_level_values("tag")[:3])
+        for person, tags in used.groupby(level="person")
+    }
+    for node in drawn["nodes"]:
+        node["tags"] = top_tags.get(node["id"], [])
+    central = graph.centrality(people)
+    brokers = central.sort_values("betweenness", ascending=False).head(5)
+    pairs = correlations.tag_pairs(notes)
+    network = graph.tag_graph(pairs)
+    tag_themes = graph.themes(network)
+    return {
+        "people": drawn,
+        "communities": teams,
+        "brokers": [
+            {"person": row.person, "betweenness": round(float(row.betweenness), 4)}
+            for row in brokers.itertuples()
+            if row.betweenness > 0
+        ],
+        "tags": graph.drawing(network, tag_themes),
+        "themes": tag_themes,
+    }

@@ -17,7 +17,7 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from app import create_app
+from app import create_app, results
 from app.extensions import db, limiter
 from app.search import finder
 from tests import pg_server
@@ -78,6 +78,7 @@ def wipe(app: Flask) -> None:
         limiter.reset()
     shutil.rmtree(Path(app.config["I2I_INSTANCE_DIR"]) / "search", ignore_errors=True)
     finder.forget_searchers()
+    results.forget(app)
 
 
 @pytest.fixture

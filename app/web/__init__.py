@@ -18,6 +18,7 @@ from app.web import (
     filters,
     hooks,
     incidents,
+    insights,
     ops,
     people,
     search,
@@ -36,7 +37,19 @@ CSP = (
 
 def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedInt  # before any rule is bound to it
-    for module in (auth, feed, tags, people, incidents, search, trends, admin, hooks, ops):
+    for module in (
+        auth,
+        feed,
+        tags,
+        people,
+        incidents,
+        search,
+        trends,
+        insights,
+        admin,
+        hooks,
+        ops,
+    ):
         app.register_blueprint(module.bp)
     filters.register(app)
     _register_headers(app)
