@@ -2,11 +2,12 @@
 
 For tags a and b, b's onsets are the hours it is used after `quiet` hours without it.
 For each lag L of 1 to `max_lag` hours: the share of b's onsets that a's use preceded
-within L hours, against the share of all hours a's use precedes within L hours (its
-base rate: a tag used all day precedes everything). Strength = the difference at the
-best lag; the test is binomial (onsets led, out of b's onsets, at a's base rate), q by
-Benjamini–Hochberg over all pairs. Kept: q < `q_max`, strength ≥ `min_strength`, and
-at least `min_bursts` onsets led.
+within L hours, against the share of hours a's use precedes within L hours at the same
+hours of the day as b's onsets (its base rate: a tag used all day precedes everything,
+and one used every morning precedes whatever starts in the morning). Strength = the
+difference at the best lag; the test is binomial (onsets led, out of b's onsets, at
+a's base rate), q by Benjamini–Hochberg over all pairs. Kept: q < `q_max`, strength
+≥ `min_strength`, and at least `min_bursts` onsets led.
 """
 
 from __future__ import annotations
@@ -62,8 +63,10 @@ def lead_lag(
         s[rows.loc[rows["tag"] == tag, "hour"].to_numpy() - first] = True
         series[tag] = s
     starts = {t: onsets(s, quiet) for t, s in series.items()}
-    base = {
-        (t, lag): _preceded(s, lag).mean()
+    of_day = (first + np.arange(last - first + 1)) % 24
+    base = {  # per hour of day: a tag used only by day precedes whatever starts by day
+        (t, lag): np.bincount(of_day, weights=_preceded(s, lag), minlength=24)
+        / np.maximum(np.bincount(of_day, minlength=24), 1)
         for t, s in series.items()
         for lag in range(1, max_lag + 1)
     }
@@ -75,12 +78,13 @@ def lead_lag(
             best = None
             for lag in range(1, max_lag + 1):
                 led = int(_led(series[a], starts[b], lag).sum())
-                strength = led / len(starts[b]) - base[(a, lag)]
+                rate = float(base[(a, lag)][of_day[starts[b]]].mean())
+                strength = led / len(starts[b]) - rate
                 if best is None or strength > best[0] + 1e-9:
-                    best = (strength, lag, led)
-            strength, lag, led = best
+                    best = (strength, lag, led, rate)
+            strength, lag, led, rate = best
             if strength >= min_strength and led >= min_bursts:
-                p = float(binom.sf(led - 1, len(starts[b]), base[(a, lag)]))
+                p = float(binom.sf(led - 1, len(starts[b]), rate))
                 found.append(
                     {
                         "leader": a,

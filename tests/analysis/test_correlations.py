@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pandas as pd
+import pytest
 from scipy.stats import fisher_exact
 
 from insights import aliases, correlations, graph, lead_lag
@@ -79,18 +81,26 @@ def test_a_tag_tied_to_a_service_and_slower_resolution():
 def test_lead_lag_finds_the_leader_and_its_lag_and_not_the_reverse():
     records = []
     for day in range(10):
-        start = day * 24 * 2
+        start = day * 24 * 2 + (day * 5) % 24  # at different hours of the day
         records.append(("cert_warning", start, "a"))
         records.append(("sso_outage", start + 6, "b"))
         records.append(("noise", start + 3 + day % 5, "c"))
     rows = pd.DataFrame(records, columns=["tag", "hour", "person"])
     found = lead_lag.lead_lag(rows)
-    assert (found[0]["leader"], found[0]["follower"], found[0]["lag_hours"]) == (
-        "cert_warning",
-        "sso_outage",
-        6,
-    )
+    pair = [r for r in found if (r["leader"], r["follower"]) == ("cert_warning", "sso_outage")]
+    assert pair and pair[0]["lag_hours"] == 6 and pair[0]["led"] == 10
     assert not [r for r in found if r["leader"] == "sso_outage" and r["follower"] == "cert_warning"]
+
+
+def test_a_tag_of_the_working_day_does_not_lead_what_starts_in_the_working_day():
+    records = []
+    for day in range(30):
+        for hour in range(8, 17):  # #standup, every working hour
+            records.append(("standup", day * 24 + hour, "a"))
+        if day % 3 == 0:  # #printer rises at 10:00 every third day
+            records.append(("printer", day * 24 + 10, "b"))
+    rows = pd.DataFrame(records, columns=["tag", "hour", "person"])
+    assert lead_lag.lead_lag(rows) == []
 
 
 def test_communities_are_the_teams_that_work_together_and_stable_for_a_seed():
@@ -121,3 +131,20 @@ def test_an_old_spelling_giving_way_to_a_new_one_is_suggested_as_its_alias():
     found = aliases.alias_suggestions(frame, {})
     assert found[0]["tag"] == "pwreset" and found[0]["canonical"] == "password_reset"
     assert aliases.name_likeness("pwreset", "password_reset") == 1.0
+
+
+def test_gave_way_is_one_for_a_hand_over_and_near_zero_for_a_tag_that_carries_on():
+    steady = np.arange(0, 100, 1.0)  # used every step until the end
+    assert aliases.gave_way(steady, 90.0, 100.0) == pytest.approx(0.0, abs=0.02)
+    stopped = np.arange(0, 50, 1.0)  # used until the switch at 50, then never
+    assert aliases.gave_way(stopped, 50.0, 100.0) == 1.0
+    half = np.concatenate([np.arange(0, 50, 1.0), np.arange(50, 100, 2.0)])  # halved
+    assert aliases.gave_way(half, 50.0, 100.0) == pytest.approx(1 - (25 / 75) / 0.5)
+    assert aliases.gave_way(steady, 0.0, 100.0) == 0.0  # took off before it began
+
+
+def test_a_steady_tag_is_no_alias_of_one_that_just_appeared():
+    fyi = [(n, "fyi", f"p{n % 6}", T0 + timedelta(hours=n)) for n in range(72)]  # hourly
+    new = [(100 + n, "mfa_fatigue", f"p{n}", T0 + timedelta(hours=66 + n)) for n in range(6)]
+    frame = pd.DataFrame(fyi + new, columns=["note", "tag", "person", "at"]).assign(incident=0)
+    assert aliases.alias_suggestions(frame, {}) == []
