@@ -2,14 +2,16 @@
 
 Two tags a and b are candidates when the same people use them (the overlap of their
 people, |A ∩ B| / min(|A|, |B|), tempered by their Jaccard: a tag everyone uses holds
-anyone's people), on the same kind of incident (cosine of their service profiles),
+anyone's people), on the same kind of incident (cosine of their service profiles over
+their notes on incidents; 1 when either has none, as there is nothing to compare),
 rarely in one note (two names for one thing are not written side by side), and one
-gives way to the other (#pwreset fading as #password_reset rises): g is the smaller of
-the share of the earlier tag's uses before the later tag took off (its first 2 % of
-uses) and the share of the later tag's uses after the earlier one faded (its last 2 %):
-near 0 for two tags used alike throughout, 1 for a clean hand-over. Names help too: an
-abbreviation (every letter of one, in order, in the other: #pwreset in
-#password_reset) counts 1, other names their difflib similarity ratio, n.
+gives way to the other (#pwreset stopping once #password_reset takes off): g = 1 − (the
+share of the earlier tag's uses after the later one took off, its first 2 % of uses) /
+(the share of the earlier tag's time left then), clipped to [0, 1]: 1 for a clean
+hand-over, near 0 for a tag that carries on as before (two tags used alike throughout,
+or a steady tag beside one that only just appeared). Names help too: an abbreviation
+(every letter of one, in order, in the other: #pwreset in #password_reset) counts 1,
+other names their difflib similarity ratio, n.
 
 score = overlap × √Jaccard × service cosine × (1 − together share)² × (0.05 + 0.95 g)
 × (0.25 + 0.75 n). The suggested canonical tag is the later one (the name people moved
@@ -34,6 +36,20 @@ def name_likeness(a: str, b: str) -> float:
     return SequenceMatcher(None, a, b).ratio()
 
 
+def gave_way(early: np.ndarray, switch: float, end: float) -> float:
+    """How completely a tag used at the sorted times `early` stopped at `switch` (see the
+    module's docstring): 1 − its share of uses after `switch` / its share of time left
+    (times in seconds, `end` the last use of any tag)."""
+    start = early[0]
+    if end <= start or switch <= start:
+        return 0.0
+    time_left = (end - switch) / (end - start)
+    if time_left <= 0:
+        return 0.0
+    used_after = float(np.mean(early >= switch))
+    return float(np.clip(1 - used_after / time_left, 0, 1))
+
+
 def alias_suggestions(
     note_tags: pd.DataFrame,
     services: dict[int, str],
@@ -50,12 +66,14 @@ def alias_suggestions(
     frame = note_tags[note_tags["tag"].isin(tags)]
     people = frame.groupby("tag")["person"].apply(set)
     notes = frame.groupby("tag")["note"].apply(set)
-    median_at = frame.groupby("tag")["at"].median()
-    took_off = frame.groupby("tag")["at"].quantile(0.02)
-    faded = frame.groupby("tag")["at"].quantile(0.98)
-    times = frame.groupby("tag")["at"].apply(lambda s: np.sort(s.to_numpy()))
-    service = frame["incident"].map(services).fillna("(none)")
-    profile = frame.assign(service=service).groupby(["tag", "service"]).size().unstack(fill_value=0)
+    seconds = frame.assign(at=(frame["at"] - frame["at"].min()).dt.total_seconds())
+    median_at = seconds.groupby("tag")["at"].median()
+    took_off = seconds.groupby("tag")["at"].quantile(0.02)
+    times = seconds.groupby("tag")["at"].apply(lambda s: np.sort(s.to_numpy()))
+    last = seconds["at"].max()
+    on = frame.assign(service=frame["incident"].map(services)).dropna(subset=["service"])
+    profile = on.groupby(["tag", "service"]).size().unstack(fill_value=0)
+    profile = profile.reindex(tags, fill_value=0)
     norms = np.sqrt((profile**2).sum(axis=1))
     found = []
     for a, b in combinations(tags, 2):
@@ -64,13 +82,13 @@ def alias_suggestions(
             continue
         overlap = shared / min(len(people[a]), len(people[b]))
         jaccard = shared / len(people[a] | people[b])
-        cosine = float((profile.loc[a] * profile.loc[b]).sum() / (norms[a] * norms[b]))
+        if norms[a] and norms[b]:
+            cosine = float((profile.loc[a] * profile.loc[b]).sum() / (norms[a] * norms[b]))
+        else:
+            cosine = 1.0
         together = len(notes[a] & notes[b]) / min(len(notes[a]), len(notes[b]))
         early, late = (a, b) if median_at[a] <= median_at[b] else (b, a)
-        giving_way = min(
-            float(np.mean(times[early] < took_off[late])),
-            float(np.mean(times[late] > faded[early])),
-        )
+        giving_way = gave_way(times[early], took_off[late], last)
         score = (
             overlap * np.sqrt(jaccard) * cosine * (1 - together) ** 2 * (0.05 + 0.95 * giving_way)
         )
