@@ -32,9 +32,14 @@ def pair(a: str, b: str, row: dict) -> str:
 def attribute(row: dict) -> str:
     """A tag ↔ attribute row of `correlations.tag_attributes`."""
     name = row["attribute"].replace("_", " ")
+    alike = row.get("same_as") or []
+    also = (
+        f" (the same incidents as {', '.join(a.replace('_', ' ') for a in alike)})" if alike else ""
+    )
     return (
-        f"#{row['tag']} lands on incidents whose {name} is {row['value']} in {row['count']}"
-        f" cases, {times(row['lift'])} what chance would give ({q_text(row['q'])})."
+        f"#{row['tag']} lands on incidents whose {name} is {row['value']}{also} in"
+        f" {row['count']} cases, {times(row['lift'])} what chance would give"
+        f" ({q_text(row['q'])})."
     )
 
 
@@ -43,8 +48,11 @@ def outcome(tag: str, row: dict) -> str:
     name = OUTCOME_NAMES[row["outcome"]]
     test = "Mann–Whitney U" if row["outcome"] == "time_to_resolve" else "Fisher's exact test"
     if row["outcome"] == "time_to_resolve":
-        claim = f"took {times(row['effect'])} as long to resolve as the others"
-        numbers = f"median {row['this']:.1f} h against {row['others']:.1f} h"
+        claim = (
+            f"took {times(row['effect'])} as long to resolve as other incidents of the"
+            " same priority"
+        )
+        numbers = f"their median {row['this']:.1f} h"
     elif row["others"] == 0:
         claim = f"had {name} in {row['this']:.0%} of cases, the others in none"
         numbers = "rate ratio not finite"

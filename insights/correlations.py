@@ -113,13 +113,15 @@ def tag_attributes(
     q_max: float = 0.05,
 ) -> list[dict]:
     """Tags that land on incidents with a value of an attribute more than chance says:
-    tag, attribute, value, lift, count, q (over the incidents of `incidents` that carry
-    any tag), strongest lift first."""
+    tag, attribute, value, lift, npmi, count, q, same_as (over the incidents of
+    `incidents` that carry any tag), strongest NPMI first. A value that picks out the
+    very same incidents as one already tested (the assignment group of a service, say)
+    is not tested again but named in that row's `same_as`."""
     facts, tagged = _tagged_incidents(note_tags, incidents)
     if facts.empty:
         return []
     n = len(facts)
-    rows = []
+    rows, seen = [], {}
     for attribute in ATTRIBUTES:
         if attribute not in facts:
             continue
@@ -127,21 +129,27 @@ def tag_attributes(
         for value, ids in values.groupby(values).groups.items():
             ids = set(ids)
             for tag, carrying in tagged.items():
-                both = len(carrying & ids)
-                if both < min_count:
+                both = carrying & ids
+                if len(both) < min_count:
                     continue
-                stats = association(both, len(carrying), len(ids), n)
-                rows.append(
-                    {
-                        "tag": tag,
-                        "attribute": attribute,
-                        "value": value,
-                        "lift": stats["lift"],
-                        "count": both,
-                        "p": stats["p"],
-                    }
-                )
-    return _significant(rows, q_max, key=lambda r: (-r["lift"], r["tag"], r["attribute"]))
+                same = seen.get((tag, frozenset(ids)))
+                if same is not None:  # the same incidents by another name (group of a service)
+                    same["same_as"].append(f"{attribute} {value}")
+                    continue
+                stats = association(len(both), len(carrying), len(ids), n)
+                row = {
+                    "tag": tag,
+                    "attribute": attribute,
+                    "value": value,
+                    "lift": stats["lift"],
+                    "npmi": stats["npmi"],
+                    "count": len(both),
+                    "p": stats["p"],
+                    "same_as": [],
+                }
+                seen[(tag, frozenset(ids))] = row
+                rows.append(row)
+    return _significant(rows, q_max, key=lambda r: (-r["npmi"], r["tag"], r["attribute"]))
 
 
 def landing(
@@ -187,11 +195,16 @@ OUTCOMES = ("time_to_resolve", "sla_breach", "reopened")
 
 
 def _outcome_measures(incidents: pd.DataFrame) -> dict[str, pd.Series]:
-    """Per incident id: hours to resolve, SLA breached (0/1) and reopened (0/1)."""
+    """Per incident id: hours to resolve, time to resolve as a multiple of the median of
+    its priority (a P1 is fixed faster than a P4, so a tag's incidents are compared with
+    others of their priority), SLA breached (0/1) and reopened (0/1)."""
     frame = incidents.set_index("id")
-    measures = {
-        "time_to_resolve": (frame["resolved_at"] - frame["registered_at"]).dt.total_seconds() / 3600
-    }
+    hours = (frame["resolved_at"] - frame["registered_at"]).dt.total_seconds() / 3600
+    relative = hours
+    if "priority" in frame:
+        typical = hours.groupby(frame["priority"]).transform("median")
+        relative = hours / typical.where(typical > 0)
+    measures = {"hours": hours, "time_to_resolve": relative}
     if "made_sla" in frame:
         measures["sla_breach"] = 1 - frame["made_sla"].astype(float)
     if "reopen_count" in frame:
@@ -201,11 +214,16 @@ def _outcome_measures(incidents: pd.DataFrame) -> dict[str, pd.Series]:
 
 def _compare(measures: dict[str, pd.Series], ids: set, min_count: int) -> list[dict]:
     """The incidents `ids` against the others on each outcome: outcome, this, others
-    (median hours, or rates), effect (this / others, >1 worse) and p (Mann–Whitney U
-    two-sided on hours; Fisher's exact test on rates). Outcomes with fewer than
-    `min_count` incidents on either side are left out."""
+    (median hours to resolve, or rates), effect (>1 worse: for time to resolve, the
+    ratio of the medians of time relative to each priority's median; else the ratio of
+    rates) and p (Mann–Whitney U two-sided on the relative times; Fisher's exact test
+    on rates). Outcomes with fewer than `min_count` incidents on either side are left
+    out."""
     rows = []
-    for outcome, values in measures.items():
+    for outcome in OUTCOMES:
+        values = measures.get(outcome)
+        if values is None:
+            continue
         inside = values.index.isin(list(ids))
         a, b = values[inside], values[~inside]
         if len(a) < min_count or len(b) < min_count:
@@ -213,9 +231,11 @@ def _compare(measures: dict[str, pd.Series], ids: set, min_count: int) -> list[d
         if outcome == "time_to_resolve":
             if b.median() <= 0:
                 continue
-            this, others = float(a.median()), float(b.median())
             p = mannwhitneyu(a, b, alternative="two-sided").pvalue
-            effect = this / others
+            effect = a.median() / b.median()
+            hours = measures["hours"]
+            mine = hours.index.isin(list(ids))
+            this, others = float(hours[mine].median()), float(hours[~mine].median())
         else:
             k_in, k_out = int(a.sum()), int(b.sum())
             if k_in + k_out == 0:

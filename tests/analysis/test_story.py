@@ -75,7 +75,7 @@ def test_landing_gives_the_share_of_its_incidents_beside_all_tagged_ones():
 
 
 def test_outcomes_compare_its_incidents_with_the_others():
-    slow = [(i, "VPN", 2, 10 + i, i % 2 == 0, 1 if i < 3 else 0) for i in range(1, 7)]
+    slow = [(i, "VPN", 3, 10 + i, i % 2 == 0, 1 if i < 3 else 0) for i in range(1, 7)]
     quick = [(i, "EPR", 3, 1 + i / 10, True, 0) for i in range(7, 19)]
     incidents = incidents_table(slow + quick)
     notes = [(["vpn"], "a", i) for i in range(1, 7)] + [(["epr"], "b", i) for i in range(7, 19)]
@@ -94,6 +94,24 @@ def test_outcomes_compare_its_incidents_with_the_others():
     assert breach["p"] == pytest.approx(fisher_exact([[3, 3], [0, 12]]).pvalue)
     assert found["reopened"]["this"] == round(2 / 6, 3)
     assert all(0 <= r["q"] <= 1 for r in found.values())
+
+
+def test_time_to_resolve_is_compared_within_each_priority():
+    # P1s are fixed in an hour, P4s in a day: a tag on typical P4s is not "slow"
+    p1 = [(i, "EPR", 1, 1 + i / 100, True, 0) for i in range(1, 11)]
+    p4 = [(i, "Printing", 4, 24 + (i % 5), True, 0) for i in range(11, 31)]
+    incidents = incidents_table(p1 + p4)
+    notes = [(["printer"], "a", i) for i in range(11, 21)]
+    notes += [(["epr"], "b", i) for i in range(1, 11)] + [
+        (["toner"], "c", i) for i in range(21, 31)
+    ]
+    found = {
+        r["outcome"]: r
+        for r in correlations.outcome_comparison(note_tags(notes), incidents, "printer")
+    }
+    ttr = found["time_to_resolve"]
+    assert ttr["effect"] == 1.0 and ttr["q"] > 0.5  # as long as other P4s
+    assert ttr["this"] == 26.0  # its own median, in hours, for reading
 
 
 def test_company_shift_names_what_it_gained_and_lost():
