@@ -553,6 +553,13 @@ class _Builder:
             for person in self.rng.sample(self.by_team["infrastructure"], 2):
                 self._note(person, warned, "certificate expiry warning on the IdP #cert_warning")
             incident = self._incident(sso, warned + lag, impact=1, urgency=1)
+            # the outage is posted on as it is registered: the tag series' lag is the lag
+            self._note(
+                incident.owner,
+                incident.registered_at,
+                "SSO logins failing for everyone #sso_outage",
+                incident=incident.number,
+            )
             self._incident_notes(incident, 3, extra_tags=("#sso_outage",))
         self.truth.lead_lag.append(
             {"leader": "cert_warning", "follower": "sso_outage", "lag_hours": lag.seconds // 3600}
@@ -787,9 +794,10 @@ class _Lifecycles:
         )
         incident.restricted = True
         incident.subcategory, incident.description = "Phishing", "Security incident; need to know."
-        for minutes in sorted(self.rng.uniform(5, 240) for _ in range(self.rng.randint(4, 8))):
+        times = sorted(self.rng.uniform(5, 240) for _ in range(self.rng.randint(6, 9)))
+        for i, minutes in enumerate(times):  # each of the team writes twice or more
             self.b._note(
-                self.rng.choice(team),
+                team[i % len(team)],
                 at + timedelta(minutes=minutes),
                 self.rng.choice(SECRET_PHRASES),
                 incident=incident.number,
