@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import select
 
-from app import feeds, results, tags, visibility
+from app import feeds, notifications, results, tags, visibility
 from app.clock import end_of, period, utcnow
 from app.errors import Refused
 from app.extensions import db
@@ -123,3 +123,12 @@ def story_of(viewer: User, tag: Hashtag, window: timedelta) -> dict:
     ]
     story["representative"] = feeds.load_notes(story["representative"], viewer)
     return story | {"start": scope.start, "end": scope.end}
+
+
+def notify_trending_followers() -> int:
+    """Tell the followers of each tag trending now (as every signed-in person may see
+    it: nothing restricted counts) that it started trending. A background duty."""
+    now = utcnow()
+    scope = scope_for(None, now - timedelta(hours=24), now)
+    found = trend_summary(db.session.connection(), scope, now)["trends"]
+    return notifications.notify_trending(found, now)

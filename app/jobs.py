@@ -1,4 +1,5 @@
-"""Background duties of a running site: the search index's one writer, SLA warnings.
+"""Background duties of a running site: the search index's one writer, SLA warnings,
+telling followers that their tag started trending.
 
 The embedded default needs no servers: every gunicorn worker starts a `Runner` thread,
 and the runners elect one leader by holding an exclusive lock on a file under
@@ -32,7 +33,7 @@ import click
 import redis
 from flask import Flask
 
-from app import incidents
+from app import analysis, incidents
 from app.extensions import db
 from app.search import index
 
@@ -51,6 +52,7 @@ def default_duties(app: Flask) -> list[Duty]:
     return [
         Duty("search index", 0.5, index.catch_up),
         Duty("sla warnings", 60.0, partial(incidents.warn_sla, policy)),
+        Duty("trending tags", 300.0, analysis.notify_trending_followers),
     ]
 
 

@@ -301,28 +301,36 @@ class Follow(db.Model):
 
 
 class Notification(db.Model):
-    """Something for one person to read: a mention or reply (about a note), or an incident
-    they follow about to breach its SLA (about an incident)."""
+    """Something for one person to read: a mention or reply (about a note), an incident
+    they follow about to breach its SLA (about an incident), or a tag they follow that
+    started trending (about a tag, with the trend's why as its detail)."""
 
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    kind: Mapped[str] = mapped_column(String(20))  # mention | reply | sla_respond | sla_resolve
+    # mention | reply | sla_respond | sla_resolve | trending
+    kind: Mapped[str] = mapped_column(String(20))
     note_id: Mapped[int | None] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"))
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    tag_id: Mapped[int | None] = mapped_column(ForeignKey("hashtags.id", ondelete="CASCADE"))
+    detail: Mapped[str | None] = mapped_column(String(300))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     note: Mapped[Note | None] = relationship()
     incident: Mapped[Incident | None] = relationship()
+    tag: Mapped[Hashtag | None] = relationship()
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
 
     __table_args__ = (
         UniqueConstraint("user_id", "kind", "note_id", name="uq_notifications_once"),
         UniqueConstraint("user_id", "kind", "incident_id", name="uq_notifications_incident_once"),
-        CheckConstraint("note_id IS NOT NULL OR incident_id IS NOT NULL", name="about_something"),
+        CheckConstraint(
+            "note_id IS NOT NULL OR incident_id IS NOT NULL OR tag_id IS NOT NULL",
+            name="about_something",
+        ),
         Index("ix_notifications_inbox", "user_id", "read_at", "id"),
     )
 

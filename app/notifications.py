@@ -1,13 +1,16 @@
-"""Notifications: mentions and replies (created with the note) and SLA warnings about
-followed incidents (created by a background duty), read from the inbox."""
+"""Notifications: mentions and replies (created with the note), and SLA warnings about
+followed incidents and followed tags that started trending (created by background
+duties), read from the inbox."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, or_, select, update
 
 from app.database import increment, write_transaction
 from app.extensions import db
-from app.models import Incident, Note, Notification, User, utcnow
+from app.models import Follow, Hashtag, Incident, Note, Notification, User, utcnow
 from app.visibility import visible_incidents_clause, visible_notes_clause
 
 
@@ -49,6 +52,44 @@ def notify_about_incident(user_id: int, kind: str, incident: Incident) -> bool:
     db.session.add(Notification(user_id=user_id, kind=kind, incident_id=incident.id))
     increment(User, user_id, "unread_count")
     return True
+
+
+TRENDING_AGAIN_AFTER = timedelta(hours=24)  # a tag trending on and on notifies once a day
+
+
+def notify_trending(trends: list[dict], now: datetime | None = None) -> int:
+    """Tell who follows each trending tag (`trends`: tag keys with their why) that it
+    started trending, unless they were told in the last day; returns how many were told."""
+    now = now or utcnow()
+    sent = 0
+    with write_transaction():
+        for trend in trends:
+            tag = db.session.scalar(select(Hashtag).where(Hashtag.key == trend["tag"]))
+            if tag is None:
+                continue
+            told = select(Notification.user_id).where(
+                Notification.kind == "trending",
+                Notification.tag_id == tag.id,
+                Notification.created_at >= now - TRENDING_AGAIN_AFTER,
+            )
+            followers = select(Follow.follower_id).where(
+                Follow.target_type == "tag",
+                Follow.target_id == tag.id,
+                Follow.follower_id.not_in(told),
+            )
+            for user_id in db.session.scalars(followers):
+                db.session.add(
+                    Notification(
+                        user_id=user_id,
+                        kind="trending",
+                        tag_id=tag.id,
+                        detail=trend["why"][:300],
+                        created_at=now,
+                    )
+                )
+                increment(User, user_id, "unread_count")
+                sent += 1
+    return sent
 
 
 def _visible(user: User):
