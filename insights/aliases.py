@@ -57,8 +57,10 @@ def alias_suggestions(
     min_notes: int = 3,
     min_score: float = 0.15,
     top: int = 20,
+    about: str | None = None,
 ) -> list[dict]:
-    """tag, canonical, score (highest first), for pairs of tags with `min_notes` each."""
+    """tag, canonical, score (highest first), for pairs of tags with `min_notes` each
+    (only the pairs with `about`, when given)."""
     if note_tags.empty:
         return []
     counts = note_tags.groupby("tag")["note"].nunique()
@@ -76,7 +78,10 @@ def alias_suggestions(
     profile = profile.reindex(tags, fill_value=0)
     norms = np.sqrt((profile**2).sum(axis=1))
     found = []
-    for a, b in combinations(tags, 2):
+    pairs = combinations(tags, 2)
+    if about is not None:
+        pairs = [tuple(sorted((about, t))) for t in tags if t != about and about in tags]
+    for a, b in pairs:
         shared = len(people[a] & people[b])
         if not shared:
             continue

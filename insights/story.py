@@ -3,8 +3,9 @@
 Volume (notes and distinct people per day), the tags written beside it, the services
 and priorities of its incidents, how its incidents fare against the others, who knows
 it best, its incidents, how its company shifted from the window's first half to its
-second, and a few representative notes. Each part is one method of its family
-(`trends`, `correlations`, `graph`, `drift`, `evidence`); this module only composes.
+second, tags that look like other names for it, and a few representative notes. Each
+part is one method of its family (`trends`, `correlations`, `graph`, `drift`,
+`aliases`, `evidence`); this module only composes.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from insights import correlations, drift, evidence, graph, trends
+from insights import aliases, correlations, drift, evidence, graph, trends
 from insights.frames import incident_facts, incidents_frame, note_tags_frame, tag_hours_frame
 from insights.scope import Scope
 
@@ -45,6 +46,7 @@ def tag_story(connection, scope: Scope, tag: str) -> dict:
             for i, row in worked.iterrows()
         ],
         "drift": drift.company_shift(notes, services, tag, _middle(scope)),
+        "alias_suggestions": aliases.alias_suggestions(notes, services, about=tag),
         "representative": evidence.representative(mine),
     }
 

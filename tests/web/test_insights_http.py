@@ -140,3 +140,32 @@ def test_bad_parameters_are_refused_with_a_message(client, world, url):
     response = client.get(url, htmx=True)
     assert response.status_code == 400, url
     assert client.get("/insights/nosuch").status_code == 404
+
+
+def test_an_admin_accepts_an_alias_suggestion_from_the_story_in_one_click(
+    client, other_client, make_user, post
+):
+    desk = [make_user(name) for name in ("amy", "bob", "cat")]
+    make_user("ada", role="admin")
+    now = utcnow()
+    for day in range(40):  # #pwreset gives way to #password_reset on day 20
+        tag = "#pwreset" if day < 20 else "#password_reset"
+        post(
+            desk[day % 3],
+            f"caller needed a reset {tag}",
+            occurred_at=now - timedelta(days=40 - day),
+        )
+    other_client.login("amy")
+    story = other_client.get("/tags/password_reset/story", htmx=True).get_data(as_text=True)
+    assert "#pwreset</a> looks like an older or rarer name for" in story
+    assert "Make #pwreset an alias" not in story  # only admins may
+    client.login("ada")
+    story = client.get("/tags/password_reset/story", htmx=True).get_data(as_text=True)
+    assert "Make #pwreset an alias of #password_reset" in story
+    response = client.post("/tags/pwreset/alias", {"target": "password_reset"})
+    assert response.status_code == 302
+    assert client.get("/tags/pwreset").status_code == 302  # leads to #password_reset now
+    assert other_client.post("/tags/bob/alias", {"target": "password_reset"}).status_code in (
+        403,
+        404,
+    )
