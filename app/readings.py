@@ -47,7 +47,13 @@ def outcome(tag: str, row: dict) -> str:
     """A tag ↔ outcome row (`correlations.outcome_comparison` or `tag_outcomes`)."""
     name = OUTCOME_NAMES[row["outcome"]]
     test = "Mann–Whitney U" if row["outcome"] == "time_to_resolve" else "Fisher's exact test"
-    if row["outcome"] == "time_to_resolve":
+    if row["outcome"] == "time_to_resolve" and row["effect"] < 1:
+        claim = (
+            f"were resolved {1 / max(row['effect'], 1e-3):.1f} times faster than other"
+            " incidents of the same priority"
+        )
+        numbers = f"their median {row['this']:.1f} h"
+    elif row["outcome"] == "time_to_resolve":
         claim = (
             f"took {times(row['effect'])} as long to resolve as other incidents of the"
             " same priority"

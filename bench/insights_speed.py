@@ -10,7 +10,10 @@ benchmark) and runs, in a fresh process each time:
     graph, communities, experts) for the last 90 days, cold and warm;
   * everything `i2i insights --json` computes (lead–lag and alias suggestions too) for
     the last 90 days, cold and warm;
-and reports the process's peak memory (ru_maxrss).
+  * the tag page's story of the most used tag over 90 days, and the graph page (people
+    graph and tag network, laid out), 90 days, cold and warm;
+and reports the process's peak memory (ru_maxrss). Pages keep these results
+(`app.results`), so warm is what a second look costs at most.
 """
 
 from __future__ import annotations
@@ -63,7 +66,30 @@ def everything_of(connection, scope):
     return tuple(summary(connection, scope, END).values())
 
 
-RUNS = {"trends": trends_of, "patterns": patterns_of, "everything": everything_of}
+def story_of(connection, scope):
+    from sqlalchemy import text
+
+    from insights.story import tag_story
+
+    top = connection.execute(text("SELECT key FROM hashtags ORDER BY note_count DESC LIMIT 1"))
+    found = tag_story(connection, scope, top.scalar_one())
+    return found["volume"], found["related"], found["experts"], found["representative"]
+
+
+def graphs_of(connection, scope):
+    from insights.summary import graphs
+
+    found = graphs(connection, scope)
+    return found["people"]["nodes"], found["tags"]["nodes"], found["communities"]
+
+
+RUNS = {
+    "trends": trends_of,
+    "patterns": patterns_of,
+    "everything": everything_of,
+    "story": story_of,
+    "graphs": graphs_of,
+}
 
 
 def child(database: str, what: str) -> None:
@@ -113,6 +139,7 @@ def main() -> int:
         done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
         results[what] = json.loads(done.stdout.strip().splitlines()[-1])
     trends, patterns, everything = results["trends"], results["patterns"], results["everything"]
+    story, graphs = results["story"], results["graphs"]
     peak = max(r["peak_mb"] for r in results.values())
     print(f"{args.notes:,} notes (SQLite, the simulator's year)")
     print(f"{'figure':44} {'measured':>10} {'goal':>8}")
@@ -123,6 +150,10 @@ def main() -> int:
         ("correlations and graph, 90 days, warm (s)", patterns["warm"], GOALS["patterns_cold"]),
         ("all of i2i insights, 90 days, cold (s)", everything["cold"], GOALS["patterns_cold"]),
         ("all of i2i insights, 90 days, warm (s)", everything["warm"], GOALS["patterns_cold"]),
+        ("tag story, 90 days, cold (s)", story["cold"], GOALS["patterns_cold"]),
+        ("tag story, 90 days, warm (s)", story["warm"], GOALS["patterns_cold"]),
+        ("people and tag graphs, 90 days, cold (s)", graphs["cold"], GOALS["patterns_cold"]),
+        ("people and tag graphs, 90 days, warm (s)", graphs["warm"], GOALS["patterns_cold"]),
         ("peak memory of any of the processes (MB)", peak, GOALS["peak_mb"]),
     ]
     for name, measured, goal in rows:
