@@ -93,7 +93,7 @@ def test_a_click_on_a_tag_in_the_graph_opens_its_story(new_page, world):
     page.goto("/insights/graph")
     drawn(page, "[data-name=tag-graph]")
     drawn(page, "[data-name=people-graph]")
-    node = page.locator("[data-name=tag-graph] .mark-symbol path").first
+    node = page.locator("[data-name=tag-graph] g.mark-symbol.role-mark path").first
     node.click()
     page.wait_for_url("**/tags/*/story")
     expect(page.get_by_role("heading", name="The story of #")).to_be_visible()
