@@ -35,12 +35,14 @@ def scope_for(
     *,
     tags: tuple[str, ...] = (),
     services: tuple[str, ...] = (),
+    teams: tuple[str, ...] = (),
 ) -> Scope:
     """What `viewer` may analyse of the days `first` to `last`, or from one moment to
-    another (None: what every signed-in person may see, nothing restricted)."""
+    another (None: what every signed-in person may see, nothing restricted), for the
+    tags, services and teams (assignment groups) given (none: all)."""
     start, end = period(first, last, longest=LONGEST_PERIOD)
     hidden = visibility.hidden_incidents(viewer)
-    return Scope(start, end, tuple(tags), tuple(services), hidden.ids)
+    return Scope(start, end, tuple(tags), tuple(services), tuple(teams), hidden.ids)
 
 
 def response_metrics(viewer: User, first: date, last: date, by: str) -> pd.DataFrame:
@@ -67,10 +69,13 @@ def insights_summary(
     *,
     tag_names: tuple[str, ...] = (),
     services: tuple[str, ...] = (),
+    teams: tuple[str, ...] = (),
 ) -> dict:
     """Trends, correlations, lead–lag, communities, experts and alias suggestions of the
     days `first` to `last` as `viewer` may see them (None: every signed-in person)."""
-    scope = scope_for(viewer, first, last, tags=canonical_keys(tag_names), services=services)
+    scope = scope_for(
+        viewer, first, last, tags=canonical_keys(tag_names), services=services, teams=teams
+    )
     now = utcnow()
     return results.kept(
         "summary",
@@ -79,21 +84,36 @@ def insights_summary(
     )
 
 
-def graphs_view(viewer: User, first: date, last: date, *, services: tuple[str, ...] = ()) -> dict:
+def graphs_view(
+    viewer: User,
+    first: date,
+    last: date,
+    *,
+    services: tuple[str, ...] = (),
+    teams: tuple[str, ...] = (),
+) -> dict:
     """The people graph and the tag network of the days `first` to `last` (drawn, with
     communities, brokers and themes) as `viewer` may see them."""
-    scope = scope_for(viewer, first, last, services=services)
+    scope = scope_for(viewer, first, last, services=services, teams=teams)
     return results.kept("graphs", scope.key, lambda: graphs(db.session.connection(), scope))
 
 
 def trends_view(
-    viewer: User, window: timedelta, last: date | None, *, services: tuple[str, ...] = ()
+    viewer: User,
+    window: timedelta,
+    last: date | None,
+    *,
+    first: date | None = None,
+    services: tuple[str, ...] = (),
+    teams: tuple[str, ...] = (),
 ) -> dict:
     """The trends page: trending, emerging and declining tags of the `window` ending at
-    `last` (a day's end or a moment; now when None), as `viewer` may see them."""
+    `last` (a day's end or a moment; now when None), or from `first` when given (a
+    custom window), as `viewer` may see them."""
     now = utcnow()
     end = now if last is None else end_of(last)
-    scope = scope_for(viewer, end - window, end, services=services)
+    start = end - window if first is None else first
+    scope = scope_for(viewer, start, end, services=services, teams=teams)
     return trend_summary(db.session.connection(), scope, now) | {
         "start": scope.start,
         "end": min(end, now),

@@ -34,7 +34,12 @@ def incidents_frame(connection, scope: Scope) -> pd.DataFrame:
     if scope.services:
         sql += " AND service IN :services"
         params["services"] = list(scope.services)
-    frame = _read(connection, sql, params, scope.hidden_incidents, "id", expanding=["services"])
+    if scope.teams:
+        sql += " AND assignment_group IN :teams"
+        params["teams"] = list(scope.teams)
+    frame = _read(
+        connection, sql, params, scope.hidden_incidents, "id", expanding=["services", "teams"]
+    )
     for column in TIMES:
         frame[column] = pd.to_datetime(frame[column], utc=True, format="mixed")
     return frame.reset_index(drop=True)
@@ -83,7 +88,12 @@ def tag_hours_frame(connection, scope: Scope) -> pd.DataFrame:
     params: dict = {"first": hour_of(scope.start), "last": last}
     sql, params = _scoped(sql, params, scope, tag="t.key", incident="h.incident_id")
     return _read(
-        connection, sql, params, scope.hidden_incidents, "h.incident_id", ["tags", "services"]
+        connection,
+        sql,
+        params,
+        scope.hidden_incidents,
+        "h.incident_id",
+        ["tags", "services", "teams"],
     )
 
 
@@ -99,7 +109,9 @@ def note_tags_frame(connection, scope: Scope) -> pd.DataFrame:
     )
     params: dict = {"start": bound(connection, scope.start), "end": bound(connection, scope.end)}
     sql, params = _scoped(sql, params, scope, tag=None, incident="n.incident_id")
-    frame = _read(connection, sql, params, scope.hidden_incidents, "n.incident_id", ["services"])
+    frame = _read(
+        connection, sql, params, scope.hidden_incidents, "n.incident_id", ["services", "teams"]
+    )
     frame["at"] = pd.to_datetime(frame["at"], utc=True, format="mixed")
     if scope.tags:  # whole notes that carry one of the tags, with all their tags
         frame = frame[frame["note"].isin(frame.loc[frame["tag"].isin(scope.tags), "note"])]
@@ -127,9 +139,13 @@ def interactions_frame(connection, scope: Scope) -> pd.DataFrame:
         " JOIN users a ON a.id = n.author_id JOIN users b ON b.id = m.user_id"
         " WHERE n.sort_at >= :start AND n.sort_at < :end AND n.retracted_at IS NULL"
     )
-    frames = [
-        pd.read_sql_query(text(sql), connection, params=params) for sql in (replies, mentions)
-    ]
+    frames = []
+    for sql in (replies, mentions):  # a link counts for the scope's services and teams
+        sql, scoped = _scoped(sql, params, scope, tag=None, incident="n.incident_id")
+        statement = text(sql).bindparams(
+            *(bindparam(name, expanding=True) for name in ("services", "teams") if name in scoped)
+        )
+        frames.append(pd.read_sql_query(statement, connection, params=scoped))
     found = [f for f in frames if not f.empty]
     frame = pd.concat(found, ignore_index=True) if found else frames[0]
     if hidden:
@@ -171,7 +187,8 @@ def _scoped(sql: str, params: dict, scope: Scope, *, tag: str | None, incident: 
     if scope.tags and tag:
         sql += f" AND {tag} IN :tags"
         params = params | {"tags": list(scope.tags)}
-    if scope.services:
-        sql += f" AND {incident} IN (SELECT id FROM incidents WHERE service IN :services)"  # noqa: S608 — constant columns
-        params = params | {"services": list(scope.services)}
+    for field, column in (("services", "service"), ("teams", "assignment_group")):
+        if getattr(scope, field):
+            sql += f" AND {incident} IN (SELECT id FROM incidents WHERE {column} IN :{field})"  # noqa: S608 — constant columns
+            params = params | {field: list(getattr(scope, field))}
     return sql, params

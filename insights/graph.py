@@ -63,10 +63,16 @@ def people_graph(
 
 
 def communities(
-    graph: nx.Graph, note_tags: pd.DataFrame, *, min_size: int = 3, top_tags: int = 5
+    graph: nx.Graph,
+    note_tags: pd.DataFrame,
+    services: dict[int, str] | None = None,
+    *,
+    min_size: int = 3,
+    top_tags: int = 5,
 ) -> list[dict]:
     """Louvain communities (fixed seed) of `min_size` people or more, largest first:
-    members (sorted), tags (their most used, most distinctive first)."""
+    members (sorted), tags (their most used, most distinctive first) and services (of
+    the incidents they posted on, most notes first; `services` maps incident ids)."""
     if graph.number_of_edges() == 0:
         return []
     found = nx.community.louvain_communities(graph, weight="weight", seed=SEED)
@@ -83,7 +89,10 @@ def communities(
             lift = (theirs / theirs.sum()) / share[theirs.index]
             ranked = (theirs * lift).sort_values(ascending=False)
             tags = [t for t in ranked.index if theirs[t] >= 2][:top_tags]
-        teams.append({"members": sorted(members), "tags": tags})
+        theirs_on = note_tags[note_tags["person"].isin(members) & (note_tags["incident"] != 0)]
+        on = theirs_on.drop_duplicates("note")["incident"].map(services or {}).dropna()
+        named = list(on.value_counts().index[:3])
+        teams.append({"members": sorted(members), "tags": tags, "services": named})
     return sorted(teams, key=lambda t: (-len(t["members"]), t["members"]))
 
 

@@ -1,4 +1,4 @@
-"""What an analysis looks at: a window of time, optional tags and services, and the
+"""What an analysis looks at: a window of time, optional tags, services and teams, and the
 incidents it must leave out because the viewer may not see them.
 
 The app decides who may see what (`app.visibility`) and hands the result over as plain
@@ -25,6 +25,7 @@ class Scope:
     end: datetime  # exclusive, aware
     tags: tuple[str, ...] = ()  # canonical tag keys; empty: all tags
     services: tuple[str, ...] = ()  # service names; empty: all services
+    teams: tuple[str, ...] = ()  # assignment groups of incidents; empty: all teams
     hidden_incidents: frozenset[int] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
@@ -47,5 +48,6 @@ class Scope:
             self.end.isoformat(),
             self.tags,
             self.services,
+            self.teams,
             tuple(sorted(self.hidden_incidents)),
         )

@@ -94,7 +94,7 @@ def summary(
         "tag_attributes": correlations.tag_attributes(notes, incidents),
         "tag_outcomes": correlations.tag_outcomes(notes, incidents),
         "lead_lag": lead_lag.lead_lag(window),
-        "communities": graph.communities(people, notes),
+        "communities": graph.communities(people, notes, services),
         "experts": graph.experts(notes, scope.end),
         "alias_suggestions": aliases.alias_suggestions(notes, services),
     }
@@ -106,8 +106,10 @@ def graphs(connection, scope: Scope) -> dict:
     people coloured by community, the tags by theme; each person with the tags they use
     most, brokers by sampled betweenness."""
     notes = note_tags_frame(connection, scope)
+    facts = incident_facts(connection, notes["incident"].unique(), scope.hidden_incidents)
+    services = dict(zip(facts["id"], facts["service"], strict=True))
     people = graph.people_graph(interactions_frame(connection, scope), notes, scope.end)
-    teams = graph.communities(people, notes)
+    teams = graph.communities(people, notes, services)
     drawn = graph.drawing(people, [t["members"] for t in teams])
     used = notes.groupby(["person", "tag"])["note"].nunique().sort_values(ascending=False)
     top_tags = {

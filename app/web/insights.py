@@ -36,31 +36,38 @@ def show(view: str):
     first = parse_day(request.args.get("from"), "From", today - timedelta(days=30))
     last = parse_day(request.args.get("to"), "To", today)
     service = (request.args.get("service") or "").strip()[:120]
-    services = (service,) if service else ()
+    team = (request.args.get("team") or "").strip()[:120]
+    services, teams = ((service,) if service else ()), ((team,) if team else ())
     context = {
         "view": view,
         "views": VIEWS,
         "first": first,
         "last": last,
         "service": service,
+        "team": team,
         "title": VIEWS[view],
         "found": None,
         "shown": {},
     }
     if htmx or request.args.get("now"):
-        context |= _analysed(view, first, last, services)
-    query = {"from": first.isoformat(), "to": last.isoformat(), "service": service or None}
+        context |= _analysed(view, first, last, services, teams)
+    query = {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "service": service or None,
+        "team": team or None,
+    }
     context["body_url"] = url_for("insights.show", view=view, **query)
     context["now_url"] = url_for("insights.show", view=view, now=1, **query)
     partial = f"insights/_{view.replace('-', '_')}.html"
     return render("insights/page.html", partial, **context)
 
 
-def _analysed(view: str, first, last, services) -> dict:
+def _analysed(view: str, first, last, services, teams) -> dict:
     if view == "graph":
-        found = analysis.graphs_view(current_user, first, last, services=services)
+        found = analysis.graphs_view(current_user, first, last, services=services, teams=teams)
         return {"found": found, "shown": _graph_charts(found)}
-    found = analysis.insights_summary(current_user, first, last, services=services)
+    found = analysis.insights_summary(current_user, first, last, services=services, teams=teams)
     if view == "correlations":
         shown = {"heatmap": charts.heatmap("pairs", found["tag_pairs"])}
     else:

@@ -20,6 +20,7 @@ WINDOWS = {
     "7d": ("7 days", timedelta(days=7)),
     "30d": ("30 days", timedelta(days=30)),
     "90d": ("90 days", timedelta(days=90)),
+    "custom": ("custom (from … to)", timedelta(days=90)),
 }
 
 
@@ -28,20 +29,38 @@ WINDOWS = {
 def index():
     window = request.args.get("window") or "24h"
     if window not in WINDOWS:
-        raise Refused("Choose a window of 24 hours, or 7, 30 or 90 days.")
+        raise Refused("Choose a window of 24 hours, 7, 30 or 90 days, or a custom one.")
     to = (request.args.get("to") or "").strip()[:40]
     last = parse_day_or_time(to, "Ending") if to else None
-    service = (request.args.get("service") or "").strip()[:120]
+    start = (request.args.get("from") or "").strip()[:40] if window == "custom" else ""
+    first = parse_day_or_time(start, "Starting") if start else None
+    if window == "custom" and first is None:
+        raise Refused("A custom window needs the moment it starts.")
+    service, team = (_named(request.args.get(key)) for key in ("service", "team"))
     span = WINDOWS[window][1]
-    found = analysis.trends_view(current_user, span, last, services=(service,) if service else ())
+    found = analysis.trends_view(
+        current_user,
+        span,
+        last,
+        first=first,
+        services=(service,) if service else (),
+        teams=(team,) if team else (),
+    )
+    span = found["end"] - found["start"]
     return render(
         "trends/index.html",
         found=found,
         window=window,
         windows=[(key, name) for key, (name, _) in WINDOWS.items()],
         to_value=to[:16],
+        from_value=start[:16],
         service=service,
+        team=team,
         bucket="hour" if span <= timedelta(days=3) else "day",
         action_form=EmptyForm(),
         title="Trends",
     )
+
+
+def _named(value: str | None) -> str:
+    return (value or "").strip()[:120]

@@ -112,12 +112,13 @@ def test_communities_are_the_teams_that_work_together_and_stable_for_a_seed():
     frame = note_tags(notes)
     empty = pd.DataFrame(columns=["source", "target", "kind", "at"])
     people = graph.people_graph(empty, frame, T0 + timedelta(days=3))
-    found = graph.communities(people, frame)
+    services = {i: "VPN" if i % 2 else "Email" for i in range(1, 13)}
+    found = graph.communities(people, frame, services)
     assert found == [
-        {"members": ["a1", "a2", "a3", "a4"], "tags": ["vpn"]},
-        {"members": ["b1", "b2", "b3"], "tags": ["mail"]},
+        {"members": ["a1", "a2", "a3", "a4"], "tags": ["vpn"], "services": ["VPN"]},
+        {"members": ["b1", "b2", "b3"], "tags": ["mail"], "services": ["Email"]},
     ]
-    assert graph.communities(people, frame) == found
+    assert graph.communities(people, frame, services) == found
     experts = graph.experts(frame, T0 + timedelta(days=3), top=2)
     assert experts["vpn"] == ["a4", "a3"]  # as many notes and incidents, more recent
 

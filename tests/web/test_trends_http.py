@@ -62,3 +62,23 @@ def test_bad_parameters_are_refused_with_a_message(client, people, query):
     client.login("sam")
     response = client.get(f"/trends?{query}")
     assert response.status_code == 400, query
+
+
+def test_trends_and_insights_narrow_to_a_team_and_a_custom_window(client, people, post):
+    now = utcnow()
+    vpn = incidents.register(
+        people["sam"], title="Tunnels dropping", service="VPN", assignment_group="network"
+    )
+    for name in ("sam", "lee", "kim", "noor", "ravi"):
+        post(people[name], "tunnel dropped #vpn_drop", incident=vpn, occurred_at=now)
+    client.login("sam")
+    assert "#vpn_drop" in client.get("/trends?team=network").get_data(as_text=True)
+    assert "#vpn_drop" not in client.get("/trends?team=identity").get_data(as_text=True)
+    start = (now - timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M")
+    custom = client.get(f"/trends?window=custom&from={start}").get_data(as_text=True)
+    assert "#vpn_drop" in custom and 'value="custom" selected' in custom
+    assert client.get("/trends?window=custom").status_code == 400  # from what?
+    graph = client.get("/insights/graph?team=identity", htmx=True).get_data(as_text=True)
+    assert "No one posted in this period." in graph
+    graph = client.get("/insights/graph?team=network", htmx=True).get_data(as_text=True)
+    assert "@ravi" in graph and "on VPN" in graph
