@@ -48,14 +48,10 @@ def volume(name: str, tag: str, points: list[dict], bucket_hours: int) -> Chart:
     """Notes and distinct people per bucket for one tag: two lines over time."""
     unit = "hour" if bucket_hours == 1 else "day"
     caption = f"Notes and people with #{tag} per {unit}"
-    values = [
-        {"at": p["at"], "measure": measure, "count": p[key]}
-        for p in points
-        for measure, key in (("notes", "notes"), ("people", "people"))
-    ]
     spec = _spec(
         caption,
-        values,
+        points,
+        transform=[{"fold": ["notes", "people"], "as": ["measure", "count"]}],
         mark={"type": "line", "interpolate": "monotone", "point": len(points) <= 40},
         encoding={
             "x": {"field": "at", "type": "temporal", "title": None},
@@ -75,14 +71,11 @@ def volume(name: str, tag: str, points: list[dict], bucket_hours: int) -> Chart:
 def shares(name: str, caption: str, label: str, rows: list[dict]) -> Chart:
     """Where a tag lands (`correlations.landing` rows): its share of incidents per
     value beside the share of all tagged incidents."""
-    values = [
-        {"value": r["value"], "of": which, "share": r[key]}
-        for r in rows
-        for which, key in (("this tag", "share"), ("all tags", "base"))
-    ]
+    values = [{"value": r["value"], "this tag": r["share"], "all tags": r["base"]} for r in rows]
     spec = _spec(
         caption,
         values,
+        transform=[{"fold": ["this tag", "all tags"], "as": ["of", "share"]}],
         height={"step": 14},
         mark={"type": "bar"},
         encoding={
