@@ -11,6 +11,7 @@ note, so nothing is posted.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 import regex
@@ -39,6 +40,20 @@ def parse(text: str) -> list[QuickAction]:
         for match in COMMAND.finditer(text)
         if match.group(1) in COMMANDS
     ]
+
+
+def near_misses(text: str) -> list[tuple[str, str]]:
+    """Lines that look like a mistyped quick action ("/stauts resolved"): (what was typed,
+    the command meant). A line like "/etc is full" resembles none and is just text."""
+    found = []
+    for match in COMMAND.finditer(text):
+        typed = match.group(1)
+        if typed in COMMANDS:
+            continue
+        meant = difflib.get_close_matches(typed, COMMANDS, n=1, cutoff=0.7)
+        if meant:
+            found.append((typed, meant[0]))
+    return found
 
 
 def prose(text: str) -> str:

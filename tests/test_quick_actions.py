@@ -126,3 +126,14 @@ def test_resolving_a_new_incident_starts_work_on_it_first(sam, post):
     statuses = [(e.old, e.new) for e in incidents.events(incident) if e.field == "status"]
     assert statuses == [("new", "in_progress"), ("in_progress", "resolved")]
     assert incident.acknowledged_at is not None
+
+
+def test_a_mistyped_command_is_caught_and_a_path_is_not():
+    from app.quick_actions import near_misses
+
+    assert near_misses("tried again\n/stauts resolved") == [("stauts", "status")]
+    assert near_misses("/asign @lee\n/prority 1 1") == [
+        ("asign", "assign"),
+        ("prority", "priority"),
+    ]
+    assert near_misses("/etc is full\n/var/log too\n/status resolved") == []

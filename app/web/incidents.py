@@ -196,7 +196,11 @@ def preview(number: str):
     except Refused as refused:
         lines, problem = [], refused.message
     return render(
-        "incidents/_preview.html", "incidents/_preview.html", lines=lines, problem=problem
+        "incidents/_preview.html",
+        "incidents/_preview.html",
+        lines=lines,
+        problem=problem,
+        misses=quick_actions.near_misses(text),
     )
 
 
