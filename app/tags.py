@@ -360,3 +360,58 @@ def suggest_tags(prefix: str, limit: int = 8) -> list[Hashtag]:
     )
     ranked = sorted(by_id.values(), key=lambda t: (-recent.get(t.id, 0), -t.use_count, t.key))
     return ranked[:limit]
+
+
+DIRECTORY_ORDERS = ("use", "name", "recent")
+DIRECTORY_PAGE = 100
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    key: str
+    display: str
+    note_count: int
+    first_used_at: datetime | None
+    following: bool
+
+
+def directory(
+    viewer: User,
+    *,
+    order: str = "use",
+    followed_only: bool = False,
+    prefix: str = "",
+    page: int = 1,
+) -> tuple[list[DirectoryEntry], bool]:
+    """The tags people use, for the tags directory: canonical tags with public notes
+    (a tag only restricted notes carry is listed for no one), by use, name or first use,
+    those `viewer` follows or all, starting with `prefix`; one page, and whether more
+    follow."""
+    if order not in DIRECTORY_ORDERS:
+        raise Refused("Order the tags by use, name or recent.")
+    followed = exists().where(
+        Follow.follower_id == viewer.id,
+        Follow.target_type == "tag",
+        Follow.target_id == Hashtag.id,
+    )
+    query = select(Hashtag, followed).where(Hashtag.canonical_id.is_(None), Hashtag.note_count > 0)
+    wanted = normalize_tag(prefix.lstrip("#")) if prefix.strip() else ""
+    if wanted:
+        query = query.where(Hashtag.key.startswith(wanted, autoescape=True))
+    if followed_only:
+        query = query.where(followed)
+    query = query.order_by(
+        *{
+            "use": (Hashtag.note_count.desc(), Hashtag.key),
+            "name": (Hashtag.key,),
+            "recent": (Hashtag.first_used_at.desc(), Hashtag.key),
+        }[order]
+    )
+    rows = db.session.execute(
+        query.offset((page - 1) * DIRECTORY_PAGE).limit(DIRECTORY_PAGE + 1)
+    ).all()
+    entries = [
+        DirectoryEntry(t.key, t.display, t.note_count, t.first_used_at, bool(f))
+        for t, f in rows[:DIRECTORY_PAGE]
+    ]
+    return entries, len(rows) > DIRECTORY_PAGE

@@ -13,6 +13,7 @@ from app.feeds import Feed
 from app.web.feed import show_feed
 from app.web.forms import AliasForm, DescriptionForm, EmptyForm, require_valid
 from app.web.pages import render
+from app.web.params import page_number
 
 bp = Blueprint("tags", __name__, url_prefix="/tags")
 
@@ -21,6 +22,29 @@ STORY_WINDOWS = {
     "90d": ("90 days", timedelta(days=90)),
     "365d": ("a year", timedelta(days=365)),
 }
+
+
+@bp.get("")
+@login_required
+def index():
+    """The tags directory: every tag in use, by use, name or first use, or those followed."""
+    order = request.args.get("order") or "use"
+    followed_only = request.args.get("show") == "followed"
+    prefix = (request.args.get("q") or "")[:100]
+    page = page_number(request.args.get("page"))
+    entries, more = tags.directory(
+        current_user, order=order, followed_only=followed_only, prefix=prefix, page=page
+    )
+    return render(
+        "tags/index.html",
+        entries=entries,
+        more=more,
+        order=order,
+        followed_only=followed_only,
+        prefix=prefix,
+        page=page,
+        title="Tags",
+    )
 
 
 @bp.get("/<name>")

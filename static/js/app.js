@@ -230,6 +230,17 @@
     }
   });
 
+  // A "Reply" link lands on the thread's #reply section: put the cursor in its box (after
+  // the browser has scrolled to the fragment, which would otherwise take the focus back).
+  function focusReply() {
+    if (location.hash !== "#reply") return;
+    const box = document.querySelector("#reply textarea");
+    if (box) box.focus();
+  }
+
+  window.addEventListener("hashchange", focusReply);
+  window.addEventListener("load", () => setTimeout(focusReply, 0));
+
   document.addEventListener("DOMContentLoaded", () => {
     setUp(document);
     setInterval(() => refreshTimes(document), 30000);

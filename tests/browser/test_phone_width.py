@@ -41,6 +41,7 @@ PAGES = [
     "/search?q=ward",
     "/notifications",
     "/u/sam",
+    "/tags",
     "/tags/epr_timeout",
     "/admin/users",
     "/admin/models",

@@ -46,3 +46,17 @@ def test_the_preview_follows_the_draft_and_flags_a_mistyped_command(new_page, in
     page.wait_for_timeout(600)
     expect(preview).to_have_text("")
     assert waited < 3.0  # typing 19 keys, then the 300 ms pause and the answer
+
+
+def test_a_reply_link_puts_the_cursor_in_the_reply_box(new_page, incident, live):
+    from app.models import User
+    from app.notes import post_note
+
+    sam = User.query.filter_by(username="sam").one()
+    note = post_note(sam, "token refresh failing since 07:00")
+    page = new_page()
+    sign_in(page, "sam")
+    page.goto("/all")
+    page.locator(f"#note-{note.id}").get_by_role("link", name="Reply").click()
+    page.wait_for_url(f"**/notes/{note.id}#reply")
+    expect(page.locator("#note-text-reply")).to_be_focused()
