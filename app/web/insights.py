@@ -17,6 +17,7 @@ from app import analysis, charts
 from app.clock import parse_day, utcnow
 from app.extensions import htmx
 from app.web.pages import render
+from app.web.params import name_filter
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
 
@@ -35,8 +36,7 @@ def show(view: str):
     today = utcnow().date()
     first = parse_day(request.args.get("from"), "From", today - timedelta(days=30))
     last = parse_day(request.args.get("to"), "To", today)
-    service = (request.args.get("service") or "").strip()[:120]
-    team = (request.args.get("team") or "").strip()[:120]
+    service, team = (name_filter(request.args.get(key)) for key in ("service", "team"))
     services, teams = ((service,) if service else ()), ((team,) if team else ())
     context = {
         "view": view,

@@ -45,6 +45,11 @@ def page_number(value: str | None) -> int:
     return whole_number(value, "The page", 1, MAX_PAGE) or 1
 
 
+def name_filter(value: str | None, limit: int = 120) -> str:
+    """A name typed in a filter (a service, a team): trimmed, at most `limit` characters."""
+    return (value or "").strip()[:limit]
+
+
 # Settings the rules need, read here at the edge and passed in.
 
 

@@ -12,6 +12,7 @@ from app.clock import parse_day_or_time
 from app.errors import Refused
 from app.web.forms import EmptyForm
 from app.web.pages import render
+from app.web.params import name_filter
 
 bp = Blueprint("trends", __name__)
 
@@ -36,7 +37,7 @@ def index():
     first = parse_day_or_time(start, "Starting") if start else None
     if window == "custom" and first is None:
         raise Refused("A custom window needs the moment it starts.")
-    service, team = (_named(request.args.get(key)) for key in ("service", "team"))
+    service, team = (name_filter(request.args.get(key)) for key in ("service", "team"))
     span = WINDOWS[window][1]
     found = analysis.trends_view(
         current_user,
@@ -60,7 +61,3 @@ def index():
         action_form=EmptyForm(),
         title="Trends",
     )
-
-
-def _named(value: str | None) -> str:
-    return (value or "").strip()[:120]
