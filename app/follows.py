@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import String, bindparam, cast, delete, func, literal, select
 
 from app import timelines
 from app.database import write_transaction
@@ -16,6 +16,7 @@ def follow(user: User, target_type: str, target_id: int) -> None:
         raise Refused(f"Cannot follow a {target_type}.")
     if target_type == "user" and target_id == user.id:
         raise Refused("Your own notes are in your home feed already.")
+    user.__dict__.pop(PRELOADED, None)
     with write_transaction():
         if not is_following(user, target_type, target_id):
             db.session.add(
@@ -25,6 +26,7 @@ def follow(user: User, target_type: str, target_id: int) -> None:
 
 
 def unfollow(user: User, target_type: str, target_id: int) -> None:
+    user.__dict__.pop(PRELOADED, None)
     with write_transaction():
         db.session.execute(
             delete(Follow).where(
@@ -71,8 +73,43 @@ _FOLLOWED = (
 
 
 def followed(user: User, kinds: tuple[str, ...] = MERGED_ON_READ) -> dict[str, list[int]]:
-    """The ids `user` follows of each kind, in id order, read in one query."""
+    """The ids `user` follows of each kind, in id order, read in one query (none when
+    `user_with_follows` read them with the user, in this request)."""
+    preloaded = user.__dict__.get(PRELOADED)
+    if preloaded is not None and set(kinds) <= set(MERGED_ON_READ):
+        return {kind: list(preloaded[kind]) for kind in kinds}
     ids: dict[str, list[int]] = {kind: [] for kind in kinds}
     for kind, target_id in db.session.execute(_FOLLOWED, {"user_id": user.id, "kinds": kinds}):
         ids[kind].append(target_id)
     return ids
+
+
+# The signed-in person and what they follow, read in one statement on every request: a
+# home page then needs no query of its own for the follows (one round trip less).
+PRELOADED = "_followed_this_request"
+_FOLLOWED_TEXT = (
+    select(
+        func.aggregate_strings(
+            Follow.target_type + literal(":") + cast(Follow.target_id, String), " "
+        )
+    )
+    .where(Follow.follower_id == User.id, Follow.target_type.in_(MERGED_ON_READ))
+    .correlate(User)
+    .scalar_subquery()
+)
+_USER_WITH_FOLLOWS = select(User, _FOLLOWED_TEXT).where(User.id == bindparam("user_id"))
+
+
+def user_with_follows(user_id: int) -> User | None:
+    """The user with this id, and the ids they follow of each kind the home feed merges
+    (kept on the object for this request only; a follow or unfollow drops them)."""
+    row = db.session.execute(_USER_WITH_FOLLOWS, {"user_id": user_id}).first()
+    if row is None:
+        return None
+    user, text = row
+    ids: dict[str, list[int]] = {kind: [] for kind in MERGED_ON_READ}
+    for item in (text or "").split():
+        kind, _, target_id = item.partition(":")
+        ids[kind].append(int(target_id))
+    user.__dict__[PRELOADED] = {kind: sorted(found) for kind, found in ids.items()}
+    return user

@@ -153,3 +153,21 @@ def test_following_an_incident_brings_its_notes_home(make_user, post):
     assert note.id not in ids(feeds.page(Feed("home"), sam))
     follows.follow(sam, "incident", incident.id)
     assert note.id in ids(feeds.page(Feed("home"), sam))
+
+
+def test_the_follows_read_with_the_user_serve_its_request_until_it_follows_more(make_user, post):
+    from app import follows, tags
+    from app.extensions import db
+
+    sam = make_user("sam")
+    post(sam, "first #vpn and #dns")
+    vpn, dns = tags.find_tag("vpn").id, tags.find_tag("dns").id
+    follows.set_following(sam, "tag", dns, True)
+    follows.set_following(sam, "tag", vpn, True)
+    sam_id = sam.id
+    db.session.expunge_all()
+    loaded = follows.user_with_follows(sam_id)
+    assert follows.followed(loaded)["tag"] == sorted([vpn, dns])
+    follows.set_following(loaded, "tag", vpn, False)  # drops what was read with the user
+    assert follows.followed(loaded)["tag"] == [dns]
+    assert follows.user_with_follows(10**6) is None

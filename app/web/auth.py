@@ -6,10 +6,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_login import login_required, login_user, logout_user
-from sqlalchemy import bindparam, select
 
-from app import accounts
-from app.extensions import db, limiter, login_manager
+from app import accounts, follows
+from app.extensions import limiter, login_manager
 from app.models import MAX_ID, User
 from app.web.forms import EmptyForm, LoginForm
 from app.web.pages import render
@@ -18,15 +17,13 @@ from app.web.params import DIGITS
 bp = Blueprint("auth", __name__)
 
 
-# Runs on every signed-in request: built once, so only the value changes per call.
-_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
-
-
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
+    """Runs on every signed-in request: the person and, in the same statement, what they
+    follow (a home page needs it)."""
     if not DIGITS.fullmatch(user_id) or int(user_id) > MAX_ID:
         return None
-    return db.session.scalars(_USER_BY_ID, {"user_id": int(user_id)}).first()
+    return follows.user_with_follows(int(user_id))
 
 
 def _login_limit() -> str:
