@@ -78,7 +78,7 @@ def test_a_quiet_tag_tells_its_story_is_empty(client, world, post):
     client.login("sam")
     story = client.get("/tags/rare/story", htmx=True).get_data(as_text=True)
     assert "No notes with #rare in the last 90 days; try a longer window." in story
-    assert "1 notes by 1 people" in client.get("/tags/rare/story?story=365d").get_data(as_text=True)
+    assert "1 note by 1 person" in client.get("/tags/rare/story?story=365d").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("view", ["correlations", "lead-lag", "graph"])
