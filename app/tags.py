@@ -415,3 +415,16 @@ def directory(
         for t, f in rows[:DIRECTORY_PAGE]
     ]
     return entries, len(rows) > DIRECTORY_PAGE
+
+
+def works_on(person: User, top: int = 6) -> list[tuple[Hashtag, int]]:
+    """The tags `person` writes most in public notes (kept counts, no scan): what their
+    page says they work on."""
+    query = (
+        select(Hashtag, TagAuthor.note_count)
+        .join(TagAuthor, TagAuthor.tag_id == Hashtag.id)
+        .where(TagAuthor.user_id == person.id, TagAuthor.note_count > 0)
+        .order_by(TagAuthor.note_count.desc(), Hashtag.key)
+        .limit(top)
+    )
+    return [(tag, count) for tag, count in db.session.execute(query)]

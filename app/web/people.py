@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from app import accounts, feeds, follows, notifications
+from app import accounts, feeds, follows, notifications, tags
 from app.feeds import Feed
 from app.web.feed import show_feed
 from app.web.forms import EmptyForm
@@ -23,6 +23,7 @@ def profile(username: str):
         Feed("user", person.id),
         "people/profile.html",
         person=person,
+        works_on=tags.works_on(person),
         title=f"@{person.username}",
         following=follows.is_following(current_user, "user", person.id),
         action_form=EmptyForm(),

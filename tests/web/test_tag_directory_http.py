@@ -54,3 +54,15 @@ def test_the_directory_shows_what_one_follows(client, used):
 def test_bad_parameters_are_refused(client, used, query):
     client.login("sam")
     assert client.get(f"/tags?{query}").status_code == 400
+
+
+def test_a_persons_page_says_what_they_work_on(client, used):
+    client.login("sam")
+    page = client.get("/u/lee").get_data(as_text=True)
+    works = page[page.index('class="works-on"') :].split("</p>")[0]
+    assert re.findall(r"#(\w+) <small>(\d+)</small>", works) == [
+        ("badge", "1"),
+        ("printing", "1"),
+        ("vpn", "1"),
+    ]
+    assert "exfiltration" not in page  # a restricted incident's tag, even on its author's page
