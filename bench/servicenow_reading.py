@@ -48,7 +48,7 @@ def categories_as_tags(incidents: pd.DataFrame) -> pd.DataFrame:
 
 
 def hand_overs(tags: pd.DataFrame, incidents: pd.DataFrame, min_count: int = 30) -> list[dict]:
-    from insights.correlations import fdr
+    from insights.correlations import with_q
 
     reassigned = incidents.set_index("id")["reassignment_count"].fillna(0) > 0
     rows = []
@@ -60,9 +60,8 @@ def hand_overs(tags: pd.DataFrame, incidents: pd.DataFrame, min_count: int = 30)
         k_out, n_out = int(reassigned[~inside].sum()), int((~inside).sum())
         p = fisher_exact([[k_in, n_in - k_in], [k_out, n_out - k_out]]).pvalue
         rows.append({"tag": tag, "this": k_in / n_in, "others": k_out / n_out, "n": n_in, "p": p})
-    for row, q in zip(rows, fdr([r["p"] for r in rows]), strict=True):
-        row["q"] = float(q)
-    return sorted((r for r in rows if r["q"] < 0.05), key=lambda r: -abs(r["this"] - r["others"]))
+    found = (r for r in with_q(rows) if r["q"] < 0.05)
+    return sorted(found, key=lambda r: -abs(r["this"] - r["others"]))
 
 
 def main() -> int:

@@ -32,6 +32,12 @@ def fdr(p_values) -> np.ndarray:
     return multipletests(p_values, method="fdr_bh")[1]
 
 
+def with_q(rows: list[dict]) -> list[dict]:
+    """The rows, each with its Benjamini–Hochberg q value over all of them (from "p")."""
+    q_values = fdr([r["p"] for r in rows])
+    return [{**row, "q": float(q)} for row, q in zip(rows, q_values, strict=True)]
+
+
 def association(n_ab: int, n_a: int, n_b: int, n: int) -> dict:
     """Lift, NPMI, Jaccard and the one-sided Fisher p of a and b in n units."""
     p_ab, p_a, p_b = n_ab / n, n_a / n, n_b / n
@@ -181,9 +187,7 @@ def landing(
                     "p": stats["p"],
                 }
             )
-    for row, q in zip(rows, fdr([r["p"] for r in rows]), strict=True):
-        row["q"] = float(q)
-    return sorted(rows, key=lambda r: (-r["count"], r["value"]))[:top]
+    return sorted(with_q(rows), key=lambda r: (-r["count"], r["value"]))[:top]
 
 
 def _hour_of_week_label(hour: int) -> str:
@@ -293,17 +297,9 @@ def outcome_comparison(
     if incidents.empty:
         return []
     ids = set(note_tags.loc[(note_tags["tag"] == tag) & (note_tags["incident"] != 0), "incident"])
-    rows = _compare(_outcome_measures(incidents), ids, min_count) if ids else []
-    for row, q in zip(rows, fdr([r["p"] for r in rows]), strict=True):
-        row["q"] = float(q)
-    return rows
+    return with_q(_compare(_outcome_measures(incidents), ids, min_count) if ids else [])
 
 
 def _significant(rows: list[dict], q_max: float, key) -> list[dict]:
     """Rows given q values (BH over all of them), those under `q_max`, sorted by `key`."""
-    q_values = fdr([r["p"] for r in rows])
-    kept = []
-    for row, q in zip(rows, q_values, strict=True):
-        if q < q_max:
-            kept.append({**row, "q": float(q)})
-    return sorted(kept, key=key)
+    return sorted((row for row in with_q(rows) if row["q"] < q_max), key=key)

@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.stats import binom
-from statsmodels.stats.multitest import multipletests
+
+from insights.correlations import with_q
 
 
 def onsets(active: np.ndarray, quiet: int) -> np.ndarray:
@@ -95,7 +96,5 @@ def lead_lag(
                         "p": p,
                     }
                 )
-    if found:
-        q_values = multipletests([r["p"] for r in found], method="fdr_bh")[1]
-        found = [{**r, "q": float(q)} for r, q in zip(found, q_values, strict=True) if q < q_max]
+    found = [row for row in with_q(found) if row["q"] < q_max]
     return sorted(found, key=lambda r: (-r["strength"], r["leader"], r["follower"]))
