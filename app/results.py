@@ -57,12 +57,12 @@ def kept(kind: str, key: tuple, compute: Callable[[], dict]) -> dict:
             return json.loads(path.read_text())
     except (FileNotFoundError, ValueError):
         pass
-    result = compute()
+    text = json.dumps(compute(), default=str)
     with tempfile.NamedTemporaryFile("w", dir=folder, suffix=".tmp", delete=False) as out:
-        json.dump(result, out, default=str)
+        out.write(text)
     os.replace(out.name, path)
     _prune(folder)
-    return json.loads(path.read_text())
+    return json.loads(text)  # as a later read gives it back: times as ISO strings
 
 
 def forget(app: Flask) -> None:
