@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -30,6 +31,10 @@ FOLLOW_TARGETS = ("user", "tag", "incident", "service")
 INCIDENT_STATUSES = STATUSES
 INCIDENT_SOURCES = ("manual", "alert", "import")
 MEMBER_ROLES = ("commander", "scribe", "liaison", "member")
+JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
+INSIGHT_STATUSES = ("new", "investigating", "accepted", "in_design", "shipped", "rejected")
+INTERVIEW_STATES = ("pending", "accepted", "declined")
+MILESTONES = ("detection", "diagnosis", "repair")
 
 
 class UTCDateTime(TypeDecorator):
@@ -67,6 +72,9 @@ class User(UserMixin, db.Model):
     # Unread notifications on notes this person may see, kept by `notifications` so that
     # the header's badge costs no query (the user row is loaded for every request anyway).
     unread_count: Mapped[int] = mapped_column(Integer, default=0)
+    # What the person chose on their settings page (time zone, theme, muted notification
+    # kinds, timeline order); `accounts.preferences` reads it with its defaults.
+    preferences: Mapped[dict] = mapped_column(JSON, default=dict)
 
     __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="role_known"),)
 
@@ -309,11 +317,16 @@ class Notification(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    # mention | reply | sla_respond | sla_resolve | trending
+    # mention | reply | sla_respond | sla_resolve | trending | insight_status | interview
+    # | interview_answer
     kind: Mapped[str] = mapped_column(String(20))
     note_id: Mapped[int | None] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"))
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     tag_id: Mapped[int | None] = mapped_column(ForeignKey("hashtags.id", ondelete="CASCADE"))
+    insight_id: Mapped[int | None] = mapped_column(ForeignKey("insights.id", ondelete="CASCADE"))
+    interview_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interview_requests.id", ondelete="CASCADE")
+    )
     detail: Mapped[str | None] = mapped_column(String(300))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -322,13 +335,16 @@ class Notification(db.Model):
     note: Mapped[Note | None] = relationship()
     incident: Mapped[Incident | None] = relationship()
     tag: Mapped[Hashtag | None] = relationship()
+    insight: Mapped[Insight | None] = relationship()
+    interview: Mapped[InterviewRequest | None] = relationship()
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
 
     __table_args__ = (
         UniqueConstraint("user_id", "kind", "note_id", name="uq_notifications_once"),
         UniqueConstraint("user_id", "kind", "incident_id", name="uq_notifications_incident_once"),
         CheckConstraint(
-            "note_id IS NOT NULL OR incident_id IS NOT NULL OR tag_id IS NOT NULL",
+            "note_id IS NOT NULL OR incident_id IS NOT NULL OR tag_id IS NOT NULL"
+            " OR insight_id IS NOT NULL OR interview_id IS NOT NULL",
             name="about_something",
         ),
         Index("ix_notifications_inbox", "user_id", "read_at", "id"),
@@ -511,3 +527,203 @@ class SearchOutbox(db.Model):
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: still to do
 
     __table_args__ = (Index("ix_search_outbox_applied", "applied_at", "id"),)
+
+
+class Job(db.Model):
+    """A long piece of work run by the job queue (a report): who asked for it, with what,
+    how far it has come, and how it ended. The page polls this row, so a reload or
+    another machine sees the same progress."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))  # report
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the CLI
+    definition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("report_definitions.id", ondelete="SET NULL")
+    )
+    params: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(12), default="queued")
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    step: Mapped[str | None] = mapped_column(String(200))  # what it is doing now
+    error: Mapped[str | None] = mapped_column(Text)  # why it failed
+    output: Mapped[str | None] = mapped_column(String(300))  # file name under the instance dir
+    # What a report found, as keys and sizes, to compare one run with the previous one.
+    patterns: Mapped[list | None] = mapped_column(JSON)
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    owner: Mapped[User | None] = relationship()
+    definition: Mapped[ReportDefinition | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(f"state IN {JOB_STATES!r}", name="state_known"),
+        Index("ix_jobs_owner", "owner_id", "id"),
+        Index("ix_jobs_definition", "definition_id", "id"),
+    )
+
+
+class ReportDefinition(db.Model):
+    """A saved report (scope, sections, period length) re-run each review period."""
+
+    __tablename__ = "report_definitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    params: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    owner: Mapped[User] = relationship()
+
+    __table_args__ = (Index("ix_report_definitions_owner", "owner_id"),)
+
+
+class Insight(db.Model):
+    """A pattern promoted to the insight board: what it says, the evidence as it was when
+    promoted (a snapshot) and the pattern itself (to check it again on fresh data)."""
+
+    __tablename__ = "insights"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    # trend | tag_pair | tag_attribute | tag_outcome | lead_lag | community | notes | review
+    kind: Mapped[str] = mapped_column(String(20))
+    pattern: Mapped[dict] = mapped_column(JSON)  # what identifies it, to check it again
+    evidence: Mapped[dict] = mapped_column(JSON)  # figures, note ids and quotes when promoted
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # order within its status
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    incident_id: Mapped[int | None] = mapped_column(  # from a post-incident review
+        ForeignKey("incidents.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    incident: Mapped[Incident | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(f"status IN {INSIGHT_STATUSES!r}", name="status_known"),
+        Index("ix_insights_status", "status", "position", "id"),
+    )
+
+
+class InsightComment(db.Model):
+    __tablename__ = "insight_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    insight_id: Mapped[int] = mapped_column(ForeignKey("insights.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User] = relationship()
+
+    __table_args__ = (Index("ix_insight_comments_insight", "insight_id", "id"),)
+
+
+class InsightWatcher(db.Model):
+    __tablename__ = "insight_watchers"
+
+    insight_id: Mapped[int] = mapped_column(
+        ForeignKey("insights.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_insight_watchers_user", "user_id"),)
+
+
+class InterviewRequest(db.Model):
+    """A researcher asking a responder who knows a pattern for a short interview. Nothing
+    about the person leaves I2I until they accept."""
+
+    __tablename__ = "interview_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    researcher_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    insight_id: Mapped[int | None] = mapped_column(ForeignKey("insights.id", ondelete="SET NULL"))
+    pattern_title: Mapped[str] = mapped_column(String(200))  # what the pattern says
+    pattern: Mapped[dict] = mapped_column(JSON)  # the pattern, as a report names it
+    question: Mapped[str] = mapped_column(Text)  # what is asked
+    why: Mapped[str] = mapped_column(Text)  # why this person
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    researcher: Mapped[User] = relationship(foreign_keys=[researcher_id])
+    person: Mapped[User] = relationship(foreign_keys=[person_id])
+    insight: Mapped[Insight | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(f"state IN {INTERVIEW_STATES!r}", name="state_known"),
+        Index("ix_interview_requests_person", "person_id", "state", "id"),
+        Index("ix_interview_requests_researcher", "researcher_id", "id"),
+    )
+
+
+class IncidentReview(db.Model):
+    """The post-incident review of a major incident, drafted from its timeline and signed
+    off by a manager (which sets the incident's `reviewed_at`)."""
+
+    __tablename__ = "incident_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), unique=True
+    )
+    summary: Mapped[str] = mapped_column(Text, default="")
+    impact: Mapped[str] = mapped_column(Text, default="")
+    users_noticed: Mapped[str] = mapped_column(Text, default="")  # what responders saw of users
+    drafted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    incident: Mapped[Incident] = relationship()
+    drafted_by: Mapped[User] = relationship(foreign_keys=[drafted_by_id])
+    signed_off_by: Mapped[User | None] = relationship(foreign_keys=[signed_off_by_id])
+
+
+class ReviewMilestone(db.Model):
+    """Detection, diagnosis or repair, marked on one of the incident's notes."""
+
+    __tablename__ = "review_milestones"
+
+    review_id: Mapped[int] = mapped_column(
+        ForeignKey("incident_reviews.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    note_id: Mapped[int | None] = mapped_column(ForeignKey("notes.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    note: Mapped[Note | None] = relationship()
+
+    __table_args__ = (CheckConstraint(f"kind IN {MILESTONES!r}", name="kind_known"),)
+
+
+class ReviewAction(db.Model):
+    """A follow-up action of a review, with its owner."""
+
+    __tablename__ = "review_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("incident_reviews.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(String(300))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    owner: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ix_review_actions_review", "review_id", "id"),)
