@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export I2I_ENV ?= development
 
-.PHONY: run test install system-deps lint format bench vendor clean
+.PHONY: run test install system-deps pdf-deps lint format bench vendor clean
 
 install: $(STAMP)
 
@@ -19,16 +19,25 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# Debian packages the tests drive: a real Chromium, PostgreSQL server and Redis server.
+# Debian packages the tests drive: a real Chromium, PostgreSQL server and Redis server,
+# poppler's pdftoppm (reports' PDF pages looked at as PNG).
 system-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
-		|| ! command -v redis-server >/dev/null 2>&1; then \
-		echo "Installing Chromium, PostgreSQL and Redis from Debian packages..."; \
+		|| ! command -v redis-server >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then \
+		echo "Installing Chromium, PostgreSQL, Redis and Poppler from Debian packages..."; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium postgresql redis-server fonts-dejavu-core >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium postgresql redis-server poppler-utils fonts-dejavu-core >/dev/null; \
 	fi
 
-run: $(STAMP)
+# What WeasyPrint (reports as PDF) needs from the system, for `make run` too.
+pdf-deps:
+	@if ! ldconfig -p | grep -q libpangoft2-1.0; then \
+		echo "Installing Pango for PDF reports from Debian packages..."; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
+	fi
+
+run: $(STAMP) pdf-deps
 	$(BIN)/i2i db upgrade
 	$(BIN)/i2i demo
 	@echo ""
@@ -38,7 +47,7 @@ run: $(STAMP)
 	@echo ""
 	$(BIN)/gunicorn -c python:app.gunicorn_conf --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'wsgi:create_app()'
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps pdf-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

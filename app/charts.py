@@ -265,5 +265,25 @@ def network(
     return Chart(name, spec, caption, columns, rows)
 
 
+def bars(name: str, caption: str, rows: list[dict], label: str, value: str) -> Chart:
+    """One bar per row: `value` by `label`, in the order given (plain counts)."""
+    spec = _spec(
+        caption,
+        rows,
+        height={"step": 16},
+        mark={"type": "bar"},
+        encoding={
+            "y": {"field": label, "type": "nominal", "title": None, "sort": None},
+            "x": {"field": value, "type": "quantitative", "title": value},
+            "tooltip": [
+                {"field": label, "type": "nominal"},
+                {"field": value, "type": "quantitative"},
+            ],
+        },
+    )
+    table = [(r[label], r[value]) for r in rows]
+    return Chart(name, spec, caption, (label.replace("_", " ").title(), value.title()), table)
+
+
 def _q(q: float) -> str:
     return "< 0.001" if q < 0.001 else f"{q:.3f}"

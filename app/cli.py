@@ -10,7 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from app import accounts, analysis, create_app, results, tag_hours
+from app import accounts, analysis, create_app, queue, results, tag_hours
 from app.clock import parse_day_or_time
 from app.database import write_transaction
 from app.errors import Refused
@@ -218,6 +218,20 @@ def insights_rebuild_command() -> None:
     click.echo(f"rebuilt the tag × hour aggregates: {rows:,} rows; kept results dropped")
 
 
+@click.group("jobs", help="The job queue (reports, heavy analyses).")
+def jobs_group() -> None:
+    pass
+
+
+@jobs_group.command("work")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16))
+@with_appcontext
+def jobs_work_command(workers: int) -> None:
+    """Consume the job queue in this process until stopped (Ctrl+C or SIGTERM): a worker
+    for another machine when REDIS_URL is set (the duty leader of a site consumes too)."""
+    queue.standalone_consumer(current_app._get_current_object(), workers).run()
+
+
 def _report(run_import, source: Path, **settings) -> None:
     """Run an import with a progress bar and print its summary; fail with one line when
     it could not run, or (after importing the good records) when it refused some."""
@@ -243,6 +257,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(export_group)
     app.cli.add_command(search_group)
     app.cli.add_command(insights_group)
+    app.cli.add_command(jobs_group)
 
 
 class _OneLineErrors(FlaskGroup):

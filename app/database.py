@@ -109,6 +109,19 @@ def write_transaction() -> Iterator[None]:
         read_without_transaction()
 
 
+def write_apart(statement, then=None):
+    """Run one write `statement` in a transaction of its own, on a connection of its own,
+    and return the first value `then` (a select) reads inside it. A long job reports
+    progress this way while its session reads in one long transaction."""
+    token = _writing.set(True)
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(statement)
+            return connection.execute(then).scalar() if then is not None else None
+    finally:
+        _writing.reset(token)
+
+
 def read_without_transaction() -> None:
     """On PostgreSQL, let this session read in autocommit mode: no BEGIN before its first
     statement and no COMMIT after its last, two round trips less for a page. Under read

@@ -1,5 +1,6 @@
 """Background duties of a running site: the search index's one writer, SLA warnings,
-telling followers that their tag started trending.
+telling followers that their tag started trending, failing jobs whose process died; and
+the consumer of the job queue (`app.queue`), which runs in the same leading process.
 
 The embedded default needs no servers: every gunicorn worker starts a `Runner` thread,
 and the runners elect one leader by holding an exclusive lock on a file under
@@ -33,7 +34,7 @@ import click
 import redis
 from flask import Flask
 
-from app import analysis, incidents
+from app import analysis, incidents, queue
 from app.extensions import db
 from app.search import index
 
@@ -53,6 +54,7 @@ def default_duties(app: Flask) -> list[Duty]:
         Duty("search index", 0.5, index.catch_up),
         Duty("sla warnings", 60.0, partial(incidents.warn_sla, policy)),
         Duty("trending tags", 300.0, analysis.notify_trending_followers),
+        Duty("stale jobs", 30.0, queue.fail_stale),
     ]
 
 
@@ -121,9 +123,17 @@ class RedisLeadership:
 class Runner(threading.Thread):
     """Runs the duties while this process leads (see the module doc)."""
 
-    def __init__(self, app: Flask, duties: list[Duty] | None = None, tick: float = 0.5):
+    def __init__(
+        self,
+        app: Flask,
+        duties: list[Duty] | None = None,
+        tick: float = 0.5,
+        consume: bool = True,
+    ):
         super().__init__(name="i2i-jobs", daemon=True)
         self.app = app
+        self.consume = consume  # run the job queue's consumer while leading
+        self.consumer = None
         self.duties = duties if duties is not None else default_duties(app)
         self.tick = tick
         redis_url = app.config.get("REDIS_URL")
@@ -141,8 +151,18 @@ class Runner(threading.Thread):
             if self._lead():
                 self._run_due()
             self.stopping.wait(self.tick)
+        self._stop_consuming()
         if self.leading.is_set():
             self._quietly(self.leadership.release)
+
+    def _start_consuming(self) -> None:
+        if self.consume and self.consumer is None:
+            self.consumer = queue.start_consumer(self.app)
+
+    def _stop_consuming(self) -> None:
+        if self.consumer is not None:
+            self.consumer.stop(graceful=True)
+            self.consumer = None
 
     def stop(self, timeout: float = 5.0) -> None:
         self.stopping.set()
@@ -154,9 +174,11 @@ class Runner(threading.Thread):
             if self._quietly(self.leadership.renew):
                 return True
             self.leading.clear()
+            self._stop_consuming()
             log.warning("process %s lost the lead of the background duties", os.getpid())
         if self._quietly(self.leadership.acquire):
             self.leading.set()
+            self._start_consuming()
             log.info("process %s runs the background duties", os.getpid())
             return True
         return False

@@ -554,6 +554,7 @@ class Job(db.Model):
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    beat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last sign of life
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     owner: Mapped[User | None] = relationship()

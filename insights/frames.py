@@ -16,9 +16,18 @@ from sqlalchemy import bindparam, text
 from insights.scope import Scope, hour_of
 
 IN_SQL = 2_000  # hidden incidents left out in the statement itself, up to this many
+# A scope's incident filters: its field and the incidents column it matches.
+FILTERS = (
+    ("services", "service"),
+    ("teams", "assignment_group"),
+    ("priorities", "priority"),
+    ("incidents", "number"),
+)
+FILTER_NAMES = [field for field, _ in FILTERS]
 
 INCIDENT_COLUMNS = (
-    "id, number, service, category, assignment_group, priority, status, major, registered_at,"
+    "id, number, service, category, assignment_group, impact, priority, status, major,"
+    " registered_at,"
     " acknowledged_at, resolved_at, closed_at, reopen_count, reassignment_count, made_sla"
 )
 TIMES = ("registered_at", "acknowledged_at", "resolved_at", "closed_at")
@@ -31,15 +40,11 @@ def incidents_frame(connection, scope: Scope) -> pd.DataFrame:
         " WHERE registered_at >= :start AND registered_at < :end"
     )
     params: dict = {"start": bound(connection, scope.start), "end": bound(connection, scope.end)}
-    if scope.services:
-        sql += " AND service IN :services"
-        params["services"] = list(scope.services)
-    if scope.teams:
-        sql += " AND assignment_group IN :teams"
-        params["teams"] = list(scope.teams)
-    frame = _read(
-        connection, sql, params, scope.hidden_incidents, "id", expanding=["services", "teams"]
-    )
+    for field, column in FILTERS:
+        if getattr(scope, field):
+            sql += f" AND {column} IN :{field}"
+            params[field] = list(getattr(scope, field))
+    frame = _read(connection, sql, params, scope.hidden_incidents, "id", FILTER_NAMES)
     for column in TIMES:
         frame[column] = pd.to_datetime(frame[column], utc=True, format="mixed")
     return frame.reset_index(drop=True)
@@ -93,7 +98,7 @@ def tag_hours_frame(connection, scope: Scope) -> pd.DataFrame:
         params,
         scope.hidden_incidents,
         "h.incident_id",
-        ["tags", "services", "teams"],
+        ["tags", *FILTER_NAMES],
     )
 
 
@@ -109,9 +114,7 @@ def note_tags_frame(connection, scope: Scope) -> pd.DataFrame:
     )
     params: dict = {"start": bound(connection, scope.start), "end": bound(connection, scope.end)}
     sql, params = _scoped(sql, params, scope, tag=None, incident="n.incident_id")
-    frame = _read(
-        connection, sql, params, scope.hidden_incidents, "n.incident_id", ["services", "teams"]
-    )
+    frame = _read(connection, sql, params, scope.hidden_incidents, "n.incident_id", FILTER_NAMES)
     frame["at"] = pd.to_datetime(frame["at"], utc=True, format="mixed")
     if scope.tags:  # whole notes that carry one of the tags, with all their tags
         frame = frame[frame["note"].isin(frame.loc[frame["tag"].isin(scope.tags), "note"])]
@@ -143,7 +146,7 @@ def interactions_frame(connection, scope: Scope) -> pd.DataFrame:
     for sql in (replies, mentions):  # a link counts for the scope's services and teams
         sql, scoped = _scoped(sql, params, scope, tag=None, incident="n.incident_id")
         statement = text(sql).bindparams(
-            *(bindparam(name, expanding=True) for name in ("services", "teams") if name in scoped)
+            *(bindparam(name, expanding=True) for name in FILTER_NAMES if name in scoped)
         )
         frames.append(pd.read_sql_query(statement, connection, params=scoped))
     found = [f for f in frames if not f.empty]
@@ -167,9 +170,10 @@ def first_seen_frame(connection) -> pd.DataFrame:
 
 
 def incident_facts(connection, ids: Iterable[int], hidden: Iterable[int] = ()) -> pd.DataFrame:
-    """Service, category, priority and group of these incidents (hidden ones left out)."""
+    """Service, category, impact, priority and group of these incidents (hidden ones left
+    out)."""
     ids = sorted(set(int(i) for i in ids) - set(hidden) - {0})
-    columns = ["id", "service", "category", "priority", "assignment_group"]
+    columns = ["id", "service", "category", "impact", "priority", "assignment_group"]
     if not ids:
         return pd.DataFrame(columns=columns)
     parts = []
@@ -187,7 +191,7 @@ def _scoped(sql: str, params: dict, scope: Scope, *, tag: str | None, incident: 
     if scope.tags and tag:
         sql += f" AND {tag} IN :tags"
         params = params | {"tags": list(scope.tags)}
-    for field, column in (("services", "service"), ("teams", "assignment_group")):
+    for field, column in FILTERS:
         if getattr(scope, field):
             sql += f" AND {incident} IN (SELECT id FROM incidents WHERE {column} IN :{field})"  # noqa: S608 — constant columns
             params = params | {field: list(getattr(scope, field))}

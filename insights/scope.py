@@ -26,6 +26,8 @@ class Scope:
     tags: tuple[str, ...] = ()  # canonical tag keys; empty: all tags
     services: tuple[str, ...] = ()  # service names; empty: all services
     teams: tuple[str, ...] = ()  # assignment groups of incidents; empty: all teams
+    priorities: tuple[int, ...] = ()  # incident priorities (1 = P1); empty: all
+    incidents: tuple[str, ...] = ()  # incident numbers; empty: all incidents
     hidden_incidents: frozenset[int] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
@@ -49,5 +51,7 @@ class Scope:
             self.tags,
             self.services,
             self.teams,
+            self.priorities,
+            self.incidents,
             tuple(sorted(self.hidden_incidents)),
         )

@@ -4,6 +4,7 @@ username, times ISO 8601."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -18,6 +19,8 @@ from insights.frames import (
     tag_hours_frame,
 )
 from insights.scope import Scope, hour_of
+
+Progress = Callable[[int, int, str], None] | None
 
 KEYS = (
     "trends",
@@ -73,10 +76,17 @@ def trend_summary(
 
 
 def summary(
-    connection, scope: Scope, now: datetime, rules: trends.TrendRules | None = None
+    connection,
+    scope: Scope,
+    now: datetime,
+    rules: trends.TrendRules | None = None,
+    progress: Progress = None,
 ) -> dict:
-    """The ten analyses of DESIGN §5 for `scope`, honouring its hidden incidents."""
+    """The ten analyses of DESIGN §5 for `scope`, honouring its hidden incidents.
+    `progress(done, total, step)`, when given, hears after each step."""
+    report = progress or (lambda done, total, step: None)
     rules = rules or trends.TrendRules()
+    report(0, 9, "reading the notes")
     hours = tag_hours_frame(connection, scope.widened(trends.baseline_start(scope.start, rules)))
     window = hours[hours["hour"] >= hour_of(scope.start)]
     notes = note_tags_frame(connection, scope)
@@ -87,17 +97,34 @@ def summary(
         scope.hidden_incidents,
     )
     services = dict(zip(facts["id"], facts["service"], strict=True))
-    people = graph.people_graph(interactions_frame(connection, scope), notes, scope.end)
-    found = {
-        **trend_lists(connection, scope, now, hours, services, rules),
-        "tag_pairs": correlations.tag_pairs(notes),
-        "tag_attributes": correlations.tag_attributes(notes, incidents),
-        "tag_outcomes": correlations.tag_outcomes(notes, incidents),
-        "lead_lag": lead_lag.lead_lag(window),
-        "communities": graph.communities(people, notes, services),
-        "experts": graph.experts(notes, scope.end),
-        "alias_suggestions": aliases.alias_suggestions(notes, services),
+    report(1, 9, "trends")
+    found = trend_lists(connection, scope, now, hours, services, rules)
+    steps = {
+        "tag_pairs": ("tag pairs", lambda: correlations.tag_pairs(notes)),
+        "tag_attributes": (
+            "tags and incident attributes",
+            lambda: correlations.tag_attributes(notes, incidents),
+        ),
+        "tag_outcomes": ("tags and outcomes", lambda: correlations.tag_outcomes(notes, incidents)),
+        "lead_lag": ("lead and lag", lambda: lead_lag.lead_lag(window)),
+        "communities": (
+            "teams in the people graph",
+            lambda: graph.communities(
+                graph.people_graph(interactions_frame(connection, scope), notes, scope.end),
+                notes,
+                services,
+            ),
+        ),
+        "experts": ("experts", lambda: graph.experts(notes, scope.end)),
+        "alias_suggestions": (
+            "alias suggestions",
+            lambda: aliases.alias_suggestions(notes, services),
+        ),
     }
+    for done, (name, (step, compute)) in enumerate(steps.items(), start=2):
+        report(done, 9, step)
+        found[name] = compute()
+    report(9, 9, "done")
     return {key: found[key] for key in KEYS}
 
 

@@ -6,6 +6,7 @@ on PostgreSQL. The schema is built by the Alembic migrations, as in production.
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from app import create_app, results
+from app import create_app, queue, results
 from app.extensions import db, limiter
 from app.search import finder
 from tests import pg_server
@@ -79,6 +80,7 @@ def wipe(app: Flask) -> None:
     shutil.rmtree(Path(app.config["I2I_INSTANCE_DIR"]) / "search", ignore_errors=True)
     finder.forget_searchers()
     results.forget(app)
+    app.extensions["i2i_queue"]["huey"].flush()  # job ids start again
 
 
 @pytest.fixture
@@ -90,6 +92,7 @@ def ctx(app: Flask) -> Iterator[Flask]:
         db.session.remove()
 
 
+JOB_POLL = re.compile(r'class="card job job-(?:queued|running)"[^>]*?hx-get="([^"]+)"', re.S)
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
 
 
@@ -136,6 +139,18 @@ class Client:
         response = self.open(url, method="POST", data=data, headers=headers, **kwargs)
         self._remember_token(response)
         return response
+
+    def waited(self, url: str, *, htmx: bool = False):
+        """GET `url`; while it answers with a job at work (a page that polls it), run the
+        queue here as its consumer would and follow the page's own poll address."""
+        response = self.get(url, htmx=htmx)
+        for _ in range(5):
+            polled = JOB_POLL.search(response.get_data(as_text=True))
+            if polled is None:
+                return response
+            queue.drain(self.http.application)
+            response = self.get(html.unescape(polled.group(1)), htmx=htmx)
+        raise AssertionError(f"{url} still waits for its job")
 
     def login(self, username: str, password: str = "correct horse battery"):
         response = self.post("/login", {"username": username, "password": password})

@@ -22,7 +22,9 @@ def redis_url():
 
 
 def _runner(app, url: str, name: str, ran: list, lease: float) -> jobs.Runner:
-    runner = jobs.Runner(app, [jobs.Duty("count", 0.05, lambda: ran.append(name))], tick=0.05)
+    runner = jobs.Runner(
+        app, [jobs.Duty("count", 0.05, lambda: ran.append(name))], tick=0.05, consume=False
+    )
     runner.leadership = jobs.RedisLeadership(url, lease=lease)
     return runner
 

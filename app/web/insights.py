@@ -16,8 +16,9 @@ from flask_login import current_user, login_required
 from app import analysis, charts
 from app.clock import parse_day, utcnow
 from app.extensions import htmx
+from app.models import Job
 from app.web.pages import render
-from app.web.params import name_filter
+from app.web.params import name_filter, record_id
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
 
@@ -49,8 +50,6 @@ def show(view: str):
         "found": None,
         "shown": {},
     }
-    if htmx or request.args.get("now"):
-        context |= _analysed(view, first, last, services, teams)
     query = {
         "from": first.isoformat(),
         "to": last.isoformat(),
@@ -60,14 +59,34 @@ def show(view: str):
     context["body_url"] = url_for("insights.show", view=view, **query)
     context["now_url"] = url_for("insights.show", view=view, now=1, **query)
     partial = f"insights/_{view.replace('-', '_')}.html"
+    if htmx or request.args.get("now") or request.args.get("job"):
+        params = analysis.heavy_params(
+            "graphs" if view == "graph" else "summary",
+            first,
+            last,
+            services=services,
+            teams=teams,
+        )
+        job_id = record_id(request.args.get("job"), "The job")
+        found = (
+            analysis.result_of(current_user, job_id)
+            if job_id
+            else analysis.in_background(current_user, params)
+        )
+        if isinstance(found, Job):  # still being computed: the page polls the job
+            poll_url = url_for("insights.show", view=view, job=found.id, **query)
+            retry_url = url_for("insights.show", view=view, now=1, **query)
+            waiting = {"job": found, "poll_url": poll_url, "retry_url": retry_url}
+            return render(
+                "insights/page.html", "jobs/_status.html", label="Analysing", **context, **waiting
+            )
+        context |= _shown(view, found)
     return render("insights/page.html", partial, **context)
 
 
-def _analysed(view: str, first, last, services, teams) -> dict:
+def _shown(view: str, found: dict) -> dict:
     if view == "graph":
-        found = analysis.graphs_view(current_user, first, last, services=services, teams=teams)
         return {"found": found, "shown": _graph_charts(found)}
-    found = analysis.insights_summary(current_user, first, last, services=services, teams=teams)
     if view == "correlations":
         shown = {"heatmap": charts.heatmap("pairs", found["tag_pairs"])}
     else:

@@ -63,6 +63,7 @@ def upgrade():
         sa.Column("cancel_requested", sa.Boolean(), nullable=False),
         sa.Column("created_at", _utc(), nullable=False),
         sa.Column("started_at", _utc(), nullable=True),
+        sa.Column("beat_at", _utc(), nullable=True),
         sa.Column("finished_at", _utc(), nullable=True),
         sa.CheckConstraint(f"state IN {JOB_STATES!r}", name="state_known"),
     )

@@ -6,9 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from app import incidents
 from app.clock import utcnow
+from app.extensions import db
+from app.models import Job
 
 PEOPLE = ("sam", "lee", "kim", "noor", "ravi")
 
@@ -82,24 +85,50 @@ def test_a_quiet_tag_tells_its_story_is_empty(client, world, post):
 
 
 @pytest.mark.parametrize("view", ["correlations", "lead-lag", "graph"])
-def test_an_insight_page_comes_as_a_frame_the_analysis_fills_in(client, world, view):
+def test_an_insight_page_comes_as_a_frame_a_background_job_fills_in(client, world, view):
     client.login("sam")
     frame = client.get(f"/insights/{view}").get_data(as_text=True)
     assert "<progress" in frame and f'hx-get="/insights/{view}?from=' in frame
     assert "<noscript>" in frame and "now=1" in frame
-    body = client.get(f"/insights/{view}", htmx=True).get_data(as_text=True)
+    waiting = client.get(f"/insights/{view}", htmx=True).get_data(as_text=True)
+    assert "<html" not in waiting and "job-queued" in waiting and "<progress" in waiting
+    client.get(f"/insights/{view}", htmx=True)
+    assert db.session.scalars(select(Job)).one().state == "queued"  # the same job, not two
+    body = client.waited(f"/insights/{view}", htmx=True).get_data(as_text=True)
     assert "<html" not in body and 'id="insight-body"' in body
+    kept = client.get(f"/insights/{view}", htmx=True).get_data(as_text=True)
+    assert 'id="insight-body"' in kept  # the kept result, at once
     whole = client.get(f"/insights/{view}?now=1").get_data(as_text=True)
     assert "<html" in whole and 'id="insight-body"' in whole and "<progress" not in whole
 
 
+def test_without_javascript_a_page_waiting_for_its_job_offers_a_refresh(client, world):
+    client.login("sam")
+    page = client.get("/insights/graph?now=1").get_data(as_text=True)
+    assert "<html" in page and "job-queued" in page and "Refresh to see how far it is" in page
+    done = client.waited("/insights/graph?now=1").get_data(as_text=True)
+    assert "<html" in done and 'id="insight-body"' in done
+
+
+def test_someone_else_cannot_follow_or_cancel_my_analysis(client, other_client, world):
+    client.login("sam")
+    client.get("/insights/correlations", htmx=True)
+    job = db.session.scalars(select(Job)).one()
+    other_client.login("lee")
+    assert other_client.get(f"/insights/correlations?job={job.id}", htmx=True).status_code == 403
+    assert other_client.post(f"/jobs/{job.id}/cancel").status_code == 403
+    assert other_client.get(f"/jobs/{job.id}").status_code == 403
+    assert client.get(f"/jobs/{job.id}").status_code == 200
+    assert client.get("/insights/correlations?job=99999999999").status_code == 400
+
+
 def test_correlations_read_the_pair_and_leave_the_restricted_out(client, other_client, world):
     client.login("sam")
-    body = client.get("/insights/correlations", htmx=True).get_data(as_text=True)
+    body = client.waited("/insights/correlations", htmx=True).get_data(as_text=True)
     assert "#tunnel is written with #vpn_drop in 5 notes" in body
     assert "data-sortable" in body and "exfiltration" not in body
     other_client.login("lee")
-    theirs = other_client.get("/insights/correlations", htmx=True).get_data(as_text=True)
+    theirs = other_client.waited("/insights/correlations", htmx=True).get_data(as_text=True)
     assert "#exfiltration is written with #lateral in 4 notes" in theirs
 
 
@@ -107,21 +136,23 @@ def test_the_graphs_leave_out_a_person_seen_only_on_a_restricted_incident(
     client, other_client, world
 ):
     client.login("sam")
-    body = client.get("/insights/graph", htmx=True).get_data(as_text=True)
+    body = client.waited("/insights/graph", htmx=True).get_data(as_text=True)
     assert "Who works with whom" in body and "@noor" in body
     assert "xavi" not in body and "exfiltration" not in body
     other_client.login("lee")
-    assert "@xavi" in other_client.get("/insights/graph", htmx=True).get_data(as_text=True)
+    assert "@xavi" in other_client.waited("/insights/graph", htmx=True).get_data(as_text=True)
 
 
 def test_an_empty_period_says_so_on_each_page(client, world):
     client.login("sam")
     query = "from=2020-01-01&to=2020-01-31"
-    correlations = client.get(f"/insights/correlations?{query}", htmx=True).get_data(as_text=True)
+    correlations = client.waited(f"/insights/correlations?{query}", htmx=True).get_data(
+        as_text=True
+    )
     assert "No two tags go together more than chance gives in this period" in correlations
-    lead = client.get(f"/insights/lead-lag?{query}", htmx=True).get_data(as_text=True)
+    lead = client.waited(f"/insights/lead-lag?{query}", htmx=True).get_data(as_text=True)
     assert "No tag reliably rises before another in this period." in lead
-    graph = client.get(f"/insights/graph?{query}", htmx=True).get_data(as_text=True)
+    graph = client.waited(f"/insights/graph?{query}", htmx=True).get_data(as_text=True)
     assert "No one posted in this period." in graph
 
 
