@@ -10,11 +10,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from app import accounts, analysis, create_app, queue, results, tag_hours
+from app import accounts, analysis, create_app, queue, reports, results, tag_hours
 from app.clock import parse_day_or_time
 from app.database import write_transaction
 from app.errors import Refused
 from app.intake import demo, incidents_jsonl, notes_jsonl, servicenow, statuspage
+from app.reports import formats as report_formats
 from app.search import index
 
 
@@ -218,6 +219,52 @@ def insights_rebuild_command() -> None:
     click.echo(f"rebuilt the tag × hour aggregates: {rows:,} rows; kept results dropped")
 
 
+@click.command("report")
+@click.option("--from", "first", metavar="DATE", required=True, help="First day, YYYY-MM-DD.")
+@click.option("--to", "last", metavar="DATE", required=True, help="Last day, YYYY-MM-DD.")
+@click.option("--tag", "tag_names", multiple=True, help="Only notes with this tag (repeatable).")
+@click.option("--service", "services", multiple=True, help="Only this service (repeatable).")
+@click.option("--team", "teams", multiple=True, help="Only this assignment group (repeatable).")
+@click.option("--priority", "priorities", multiple=True, help="Only this priority, P1-P5.")
+@click.option("--incident", "numbers", multiple=True, help="Only this incident (repeatable).")
+@click.option("--as", "username", help="What this person may see (default: nothing restricted).")
+@click.option("--format", "kind", required=True, type=click.Choice(list(report_formats.FORMATS)))
+@click.option("--out", "path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--names", is_flag=True, help="Keep people's names (default: P-01, P-02…).")
+@click.option("--mask-incidents", is_flag=True, help="Mask incident numbers (INC-A…).")
+@with_appcontext
+def report_command(
+    first, last, tag_names, services, teams, priorities, numbers, username, kind, path, names,
+    mask_incidents,
+) -> None:  # fmt: skip
+    """A pattern report of a period, written to FILE, with a progress bar."""
+    viewer = None
+    if username:
+        viewer = accounts.find_user(username)
+        if viewer is None:
+            _fail(f"no account @{username}")
+    params = reports.report_params(
+        first=first,
+        last=last,
+        tags=tag_names,
+        services=services,
+        teams=teams,
+        priorities=priorities,
+        incidents=numbers,
+        pseudonymise=not names,
+        mask_incidents=mask_incidents,
+    )
+    with click.progressbar(length=13, label="report", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int, step: str) -> None:
+            bar.label = step
+            bar.update(done - bar.pos)
+
+        data = reports.build_file(viewer, params, kind, progress)
+    path.write_bytes(data)
+    click.echo(f"wrote {path} ({len(data):,} bytes)")
+
+
 @click.group("jobs", help="The job queue (reports, heavy analyses).")
 def jobs_group() -> None:
     pass
@@ -258,6 +305,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(search_group)
     app.cli.add_command(insights_group)
     app.cli.add_command(jobs_group)
+    app.cli.add_command(report_command)
 
 
 class _OneLineErrors(FlaskGroup):

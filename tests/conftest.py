@@ -10,6 +10,7 @@ import html
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from app import create_app, queue, results
+from app import create_app, incidents, queue, results
+from app.clock import utcnow
 from app.extensions import db, limiter
 from app.search import finder
 from tests import pg_server
@@ -196,3 +198,33 @@ def post(ctx):
     from app.notes import post_note
 
     return post_note
+
+
+PEOPLE = ("sam", "lee", "kim", "noor", "ravi")
+
+
+@pytest.fixture
+def world(make_user, post):
+    """Five people work a VPN incident with #vpn_drop and #tunnel; four of them and xavi
+    (who posts nowhere else) work a restricted one with #vpn_drop, #exfiltration and
+    #lateral."""
+    people = {name: make_user(name) for name in (*PEOPLE, "xavi")}
+    now = utcnow()
+    vpn = incidents.register(people["sam"], title="Tunnels dropping", service="VPN")
+    secret = incidents.register(people["lee"], title="Intrusion", restricted=True)
+    incidents.add_member(people["lee"], secret, people["xavi"])
+    for i, name in enumerate(PEOPLE):
+        at = now - timedelta(days=3, hours=i)
+        post(people[name], "tunnel dropped #vpn_drop #tunnel", incident=vpn, occurred_at=at)
+        post(people[name], f"checked dns {i} #dns", occurred_at=at)
+        post(people[name], f"dns again {i} #dns", occurred_at=at)
+        if name != "sam":
+            incidents.add_member(people["lee"], secret, people[name])
+            post(
+                people[name],
+                "odd logins #vpn_drop #exfiltration #lateral",
+                incident=secret,
+                occurred_at=at,
+            )
+    post(people["xavi"], "saw it too #exfiltration @lee", incident=secret)
+    return people

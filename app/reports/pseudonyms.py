@@ -1,0 +1,114 @@
+"""Pseudonymising a report: people become P-01, P-02… (stable within the report, in the
+order they first appear), incident numbers can become INC-A, INC-B…, and every real
+username or display name left in any text (quoted notes, tags, team names) is replaced.
+
+The last pass is deliberately blunt: it replaces each person's username, display name
+and every part of it of three letters or more, as whole words and whatever the case,
+wherever it occurs. A word that happens to be someone's name is masked too; a name that
+slips through would not be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import regex
+
+PERSON_FIELDS = ("person", "follow_up", "members", "by", "experts")
+
+
+@dataclass
+class Pseudonyms:
+    people: dict[str, str] = field(default_factory=dict)  # username → P-01
+    incidents: dict[str, str] = field(default_factory=dict)  # INC0000045 → INC-A
+
+    def person(self, username: str) -> str:
+        if username not in self.people:
+            self.people[username] = f"P-{len(self.people) + 1:02d}"
+        return self.people[username]
+
+    def incident(self, number: str) -> str:
+        if number not in self.incidents:
+            self.incidents[number] = f"INC-{_letters(len(self.incidents))}"
+        return self.incidents[number]
+
+
+def _letters(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA…"""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def pseudonymise(
+    document: dict,
+    people: Iterable[tuple[str, str]],
+    *,
+    mask_incidents: bool,
+    incident_pattern: str,
+) -> dict:
+    """`document` with its people pseudonymised (and its incident numbers masked when
+    asked); `people` are (username, display name) of everyone who could appear."""
+    names = Pseudonyms()
+    known = {username: display for username, display in people}
+
+    def walk(value, key: str | None = None):
+        if isinstance(value, dict):
+            return {k: walk(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, key) for v in value]
+        if isinstance(value, str) and key in PERSON_FIELDS and value in known:
+            return names.person(value)
+        return value
+
+    masked = walk(document)
+    words = _name_words(known, names)
+    incident = regex.compile(incident_pattern) if mask_incidents else None
+
+    def scrub(value):
+        if isinstance(value, dict):
+            return {k: scrub(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        if isinstance(value, str):
+            text = words.sub(lambda m: _pseudonym_of(m, words_map), value) if words else value
+            if incident is not None:
+                text = incident.sub(lambda m: names.incident(m.group(0)), text)
+            return text
+        return value
+
+    words_map = _word_map(known, names)
+    return scrub(masked)
+
+
+def _word_map(known: dict[str, str], names: Pseudonyms) -> dict[str, str]:
+    """Each name word (lowercased) → the pseudonym of its person (everyone gets one, in
+    the order of usernames after those already named)."""
+    found: dict[str, str] = {}
+    for username, display in sorted(known.items()):
+        pseudonym = names.person(username)
+        parts = [display, *display.split()] if display else []
+        for word in (username, *parts):
+            if len(word) >= 3 or word == username:
+                found.setdefault(word.lower(), pseudonym)
+    return found
+
+
+def _name_words(known: dict[str, str], names: Pseudonyms):
+    words = sorted(_word_map(known, names), key=len, reverse=True)
+    if not words:
+        return None
+    alternatives = "|".join(regex.escape(w) for w in words)
+    # Whole words, not inside a longer word; "_" separates (#ask_maria is masked too).
+    return regex.compile(
+        rf"(?<![\p{{L}}\p{{Nd}}]){'(' + alternatives + ')'}(?![\p{{L}}\p{{Nd}}])",
+        regex.IGNORECASE,
+    )
+
+
+def _pseudonym_of(match, words_map: dict[str, str]) -> str:
+    return words_map[match.group(0).lower()]
