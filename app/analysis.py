@@ -239,6 +239,15 @@ def compare_reports(previous: list[dict], current: list[dict]) -> dict:
     return report.compare(previous, current)
 
 
+def pattern_keys(viewer: User, first: date, last: date) -> set[str] | None:
+    """The keys of the patterns found from `first` to `last` as `viewer` may see them
+    (`insights.report.patterns`), or None while a background job computes them."""
+    found = in_background(viewer, heavy_params("summary", first, last))
+    if isinstance(found, Job):
+        return None
+    return {pattern["key"] for pattern in report.patterns(found)}
+
+
 def notify_trending_followers() -> int:
     """Tell the followers of each tag trending now (as every signed-in person may see
     it: nothing restricted counts) that it started trending. A background duty."""

@@ -156,6 +156,19 @@ def hidden_incidents(viewer: User | None) -> Hidden:
     return Hidden(frozenset(r.id for r in rows), frozenset(r.number for r in rows))
 
 
+def seen_restricted(viewer: User | None) -> frozenset[int]:
+    """The restricted incidents `viewer` may see and everyone else may not: what an
+    analysis made by `viewer` may have drawn on (an insight promoted from it carries
+    them, and shows only to those who may see them all)."""
+    return hidden_incidents(None).ids - hidden_incidents(viewer).ids
+
+
+def may_see_all(viewer: User | None, incident_ids: Iterable[int]) -> bool:
+    """Whether `viewer` may see every one of these incidents."""
+    wanted = set(incident_ids)
+    return not wanted or not (wanted & hidden_incidents(viewer).ids)
+
+
 def visible_numbers(viewer: User | None, numbers: Iterable[str]) -> set[str]:
     """Which of these incident numbers name an incident `viewer` may see (unknown
     numbers and hidden incidents alike are left out, so neither tells the other apart)."""

@@ -132,12 +132,13 @@ def run_job(job: Job, progress: queue.Progress) -> queue.Outcome:
     viewer = db.session.get(User, job.owner_id) if job.owner_id else None
     kinds = list(formats.FORMATS)
     steps = 12 + len(kinds)
-    document, patterns = _composed(
+    document, who, patterns = _composed(
         viewer, job.params, _previous_patterns(job), lambda d, t, s: progress(d, steps, s)
     )
     folder = _folder(job.id)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "document.json").write_text(json.dumps(document, ensure_ascii=False))
+    (folder / "people.json").write_text(json.dumps(who))  # never exported
     for done, kind in enumerate(kinds, start=12):
         progress(done, steps, f"writing the {kind.upper()} file")
         (folder / f"report.{formats.EXTENSIONS[kind]}").write_bytes(formats.render(document, kind))
@@ -150,25 +151,25 @@ def build_file(viewer: User | None, params: dict, kind: str, progress=None) -> b
     if kind not in formats.FORMATS:
         raise Refused(f"Choose a format among: {', '.join(formats.FORMATS)}.")
     report = progress or (lambda done, total, step: None)
-    document, _ = _composed(viewer, params, None, lambda d, t, s: report(d, 13, s))
+    document, _, _ = _composed(viewer, params, None, lambda d, t, s: report(d, 13, s))
     report(12, 13, f"writing the {kind.upper()} file")
     found = formats.render(document, kind)
     report(13, 13, "done")
     return found
 
 
-def _composed(viewer, params: dict, previous, progress) -> tuple[dict, list[dict]]:
+def _composed(viewer, params: dict, previous, progress) -> tuple[dict, dict, list[dict]]:
     data = analysis.report_data(viewer, params, progress)
     patterns = [{"key": p["key"], "size": p["size"]} for p in data["patterns"]]
     changes = analysis.compare_reports(previous, patterns) if previous is not None else None
-    document = compose(
+    document, who = compose(
         data,
         params,
         viewer,
         incident_pattern=current_app.config["I2I_INCIDENT_PATTERN"],
         changes=changes,
     )
-    return document, patterns
+    return document, who, patterns
 
 
 def _previous_patterns(job: Job) -> list[dict] | None:
@@ -208,6 +209,25 @@ def document_of(viewer: User, job_id: int) -> dict | None:
     if not path.exists():
         raise NotFound("This report's files are gone; run it again.")
     return json.loads(path.read_text())
+
+
+def pattern_of(viewer: User, job_id: int, key: str) -> tuple[Job, dict]:
+    """Pattern `key` of finished report `job_id` (`viewer`'s own, or an admin's)."""
+    document = document_of(viewer, job_id)
+    if document is None:
+        raise Refused("This report is not ready yet.", status=409)
+    found = next((p for p in document["patterns"] if p["key"] == key), None)
+    if found is None:
+        raise NotFound("No such pattern in this report.")
+    return report_job(viewer, job_id), found | {"report": document}
+
+
+def who_is(job_id: int, name: str) -> str:
+    """The username behind pseudonym `name` in report `job_id` (a name already when the
+    report names people)."""
+    path = _folder(job_id) / "people.json"
+    people = json.loads(path.read_text()) if path.exists() else {}
+    return people.get(name, name)
 
 
 def file_of(viewer: User, job_id: int, kind: str) -> tuple[Path, str, str]:

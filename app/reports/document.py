@@ -70,10 +70,10 @@ def compose(
     viewer: User | None,
     *,
     incident_pattern: str,
-    previous: list[dict] | None = None,
     changes: dict | None = None,
-) -> dict:
-    """The report document of `data` (`analysis.report_data`) for `params`."""
+) -> tuple[dict, dict[str, str]]:
+    """The report document of `data` (`analysis.report_data`) for `params`, and who is
+    who behind its pseudonyms (empty when it names people)."""
     sections = params["sections"]
     patterns = []
     for pattern in data["patterns"]:
@@ -124,14 +124,14 @@ def compose(
         "changes": changes,
         "method": method(params, data, viewer),
     }
-    if params["pseudonymise"]:
-        document = pseudonymise(
-            document,
-            _people(),
-            mask_incidents=params["mask_incidents"],
-            incident_pattern=incident_pattern,
-        )
-    return document
+    if not params["pseudonymise"]:
+        return document, {}
+    return pseudonymise(
+        document,
+        _people(),
+        mask_incidents=params["mask_incidents"],
+        incident_pattern=incident_pattern,
+    )
 
 
 def method(params: dict, data: dict, viewer: User | None) -> list[str]:

@@ -50,9 +50,10 @@ def pseudonymise(
     *,
     mask_incidents: bool,
     incident_pattern: str,
-) -> dict:
+) -> tuple[dict, dict[str, str]]:
     """`document` with its people pseudonymised (and its incident numbers masked when
-    asked); `people` are (username, display name) of everyone who could appear."""
+    asked), and who is who (pseudonym → username: kept inside I2I, never exported);
+    `people` are (username, display name) of everyone who could appear."""
     names = Pseudonyms()
     known = {username: display for username, display in people}
 
@@ -82,7 +83,7 @@ def pseudonymise(
         return value
 
     words_map = _word_map(known, names)
-    return scrub(masked)
+    return scrub(masked), {pseudonym: username for username, pseudonym in names.people.items()}
 
 
 def _word_map(known: dict[str, str], names: Pseudonyms) -> dict[str, str]:

@@ -14,6 +14,7 @@ from app.extensions import htmx
 from app.web import (
     admin,
     auth,
+    board,
     feed,
     filters,
     hooks,
@@ -50,6 +51,7 @@ def register_blueprints(app: Flask) -> None:
         insights,
         jobs,
         reports,
+        board,
         admin,
         hooks,
         ops,

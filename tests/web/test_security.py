@@ -17,6 +17,10 @@ SAMPLE_VALUES = {
     "number": "INC0000001",
     "item_id": "1",
     "model_id": "1",
+    "job_id": "1",
+    "definition_id": "1",
+    "insight_id": "1",
+    "request_id": "1",
 }
 
 
