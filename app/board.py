@@ -25,9 +25,14 @@ from app.errors import Forbidden, NotFound, Refused
 from app.extensions import db
 from app.models import (
     INSIGHT_STATUSES,
+    Hashtag,
+    Incident,
+    IncidentReview,
     Insight,
     InsightComment,
     InsightWatcher,
+    Note,
+    NoteTag,
     Notification,
     User,
 )
@@ -88,6 +93,42 @@ def promote_from_report(
         evidence=evidence,
         title=title or pattern["reading"][:200],
         summary=summary or "",
+    )
+
+
+def promote_review(viewer: User, incident: Incident, review: IncidentReview) -> Insight:
+    """Promote what a post-incident review found about users to an insight."""
+    _check_changer(viewer)
+    found = (review.users_noticed or "").strip()
+    if not found:
+        raise Refused("The review says nothing yet about what responders noticed of users.")
+    tags = db.session.scalars(
+        select(Hashtag.key)
+        .join(NoteTag, NoteTag.tag_id == Hashtag.id)
+        .join(Note, Note.id == NoteTag.note_id)
+        .where(Note.incident_id == incident.id)
+        .group_by(Hashtag.key)
+        .order_by(func.count().desc())
+        .limit(3)
+    ).all()
+    evidence = {
+        "reading": found,
+        "figures": {"incident": incident.number, "priority": incident.priority},
+        "q": None,
+        "notes": [],
+        "note_count": 0,
+        "people_count": 0,
+        "review": {"incident": incident.number, "title": incident.title},
+        "requires": sorted(visibility.hidden_incidents(None).ids & {incident.id}),
+    }
+    return _add(
+        viewer,
+        kind="review",
+        pattern={"key": f"review:{incident.number}", "tags": list(tags), "scope": {}},
+        evidence=evidence,
+        title=f"From the review of {incident.number}: {incident.title}"[:200],
+        summary=found[:MAX_TEXT],
+        incident_id=incident.id,
     )
 
 
@@ -238,6 +279,8 @@ def holding(insight: Insight, fresh_keys: set[str] | None, since_shipped: set[st
     """Whether an insight's pattern still holds: "holds", "faded" (a shipped insight
     whose pattern has gone since), "not seen lately", or "checking" (no fresh result)."""
     key = insight.pattern["key"]
+    if insight.kind == "review":
+        return "a finding of a post-incident review"
     if insight.status == "shipped" and since_shipped is not None:
         return "faded after shipping" if key not in since_shipped else "still there after shipping"
     if fresh_keys is None:

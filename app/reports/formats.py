@@ -79,23 +79,37 @@ def svg(chart: charts.Chart) -> Markup:
     return Markup(vl_convert.vegalite_to_svg(spec))  # noqa: S704 — SVG made by vl-convert from our spec
 
 
-def html(document: dict) -> str:
-    """The standalone HTML file: styles inline, charts as SVG, no script, no link out."""
-    drawn = {name: svg(chart) for name, chart in document_charts(document).items()}
+def standalone(template: str, **context) -> str:
+    """A page that stands alone (an exported report or review): our stylesheet inline,
+    no script, no link out. The template alone, without the site's context processors:
+    a job has no request."""
     style = (ROOT / "static" / "css" / "report.css").read_text()
-    # The template alone, without the site's context processors: a job has no request.
-    return current_app.jinja_env.get_template("reports/standalone.html").render(
-        report=document,
-        charts=document_charts(document),
-        drawn=drawn,
+    return current_app.jinja_env.get_template(template).render(
         style=Markup(style),  # noqa: S704 — our own stylesheet
-        section_titles=SECTION_TITLES,
         inside=False,
+        **context,
+    )
+
+
+def pdf_of(page: str) -> bytes:
+    """A standalone page as PDF (WeasyPrint: text as text, SVG charts as vectors)."""
+    return HTML(string=page).write_pdf()
+
+
+def html(document: dict) -> str:
+    """The standalone HTML file of a report: charts as inline SVG."""
+    found = document_charts(document)
+    return standalone(
+        "reports/standalone.html",
+        report=document,
+        charts=found,
+        drawn={name: svg(chart) for name, chart in found.items()},
+        section_titles=SECTION_TITLES,
     )
 
 
 def pdf(document: dict) -> bytes:
-    return HTML(string=html(document)).write_pdf()
+    return pdf_of(html(document))
 
 
 def tables(document: dict) -> dict[str, tuple[str, list[str], list[list]]]:
