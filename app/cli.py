@@ -254,11 +254,11 @@ def report_command(
         pseudonymise=not names,
         mask_incidents=mask_incidents,
     )
-    with click.progressbar(length=13, label="report", file=sys.stderr) as bar:
+    with click.progressbar(length=1000, label="report", file=sys.stderr) as bar:
 
         def progress(done: int, total: int, step: str) -> None:
             bar.label = step
-            bar.update(done - bar.pos)
+            bar.update(max(done - bar.pos, 0))
 
         data = reports.build_file(viewer, params, kind, progress)
     path.write_bytes(data)

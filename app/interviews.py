@@ -67,11 +67,12 @@ def answer(person: User, request_id: int, yes: bool) -> InterviewRequest:
         request = db.session.get(InterviewRequest, request_id)
         request.state = "accepted" if yes else "declined"
         request.answered_at = utcnow()
-        _notify(request.researcher_id, "interview_answer", request, person.id)
+        # No actor: a decline must not tell the researcher who declined.
+        _notify(request.researcher_id, "interview_answer", request, None)
     return request
 
 
-def _notify(user_id: int, kind: str, request: InterviewRequest, actor_id: int) -> None:
+def _notify(user_id: int, kind: str, request: InterviewRequest, actor_id: int | None) -> None:
     db.session.add(
         Notification(user_id=user_id, kind=kind, interview_id=request.id, actor_id=actor_id)
     )

@@ -82,28 +82,38 @@ def patterns(found: dict) -> list[dict]:
     return rows
 
 
-def pattern_notes(notes: pd.DataFrame, facts: pd.DataFrame, pattern: dict) -> pd.DataFrame:
-    """The notes that show `pattern` (columns note, person, incident, at): for a pair the
-    notes with both tags, for an attribute the tag's notes on incidents with that value,
-    for a team its members' notes with its tags, otherwise the notes with its tags."""
-    tags = pattern["tags"]
-    if notes.empty or not tags:
-        return notes.iloc[0:0]
+def by_tag(notes: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Each tag's rows of `notes`: looked up once per pattern instead of a scan of all."""
+    return {tag: rows for tag, rows in notes.groupby("tag", sort=False)}
+
+
+def pattern_notes(
+    tagged: dict[str, pd.DataFrame], facts: pd.DataFrame, pattern: dict
+) -> pd.DataFrame:
+    """The notes that show `pattern` (columns note, person, incident, at; `tagged` from
+    `by_tag`): for a pair the notes with both tags, for an attribute the tag's notes on
+    incidents with that value, for a team its members' notes with its tags, otherwise
+    the notes with its tags."""
+    frames = [tagged[t] for t in pattern["tags"] if t in tagged]
+    if not frames:
+        return pd.DataFrame(columns=["note", "tag", "person", "incident", "at"])
     if pattern["kind"] == "pair":
-        both = notes[notes["tag"].isin(tags)].groupby("note")["tag"].nunique()
-        chosen = notes[notes["note"].isin(both[both == 2].index)]
+        if len(frames) < 2:
+            return frames[0].iloc[0:0]
+        chosen = frames[0][frames[0]["note"].isin(set(frames[1]["note"]))]
     elif pattern["kind"] == "attribute":
         row = pattern["row"]
         column = facts.get(row["attribute"])
         ids = set()
         if column is not None:
             ids = set(facts.loc[column.astype(str) == str(row["value"]), "id"])
-        chosen = notes[(notes["tag"] == row["tag"]) & notes["incident"].isin(ids)]
+        chosen = frames[0][frames[0]["incident"].isin(ids)]
     elif pattern["kind"] == "team":
         members = set(pattern["row"]["members"])
-        chosen = notes[notes["tag"].isin(tags) & notes["person"].isin(members)]
+        every = pd.concat(frames)
+        chosen = every[every["person"].isin(members)]
     else:
-        chosen = notes[notes["tag"].isin(tags)]
+        chosen = pd.concat(frames) if len(frames) > 1 else frames[0]
     return chosen.drop_duplicates("note")
 
 
@@ -173,20 +183,23 @@ def build(
     `quotes` representative note ids and who knows it best), the `summary` it came from,
     incident metrics and the counts alone. Plain data; the app adds texts and names."""
     report = progress or (lambda done, total, step: None)
-    found = summary(connection, scope, now, progress=lambda d, t, s: report(d, t + 3, s))
-    total = 9 + 3
-    report(10, total, "representative notes")
+    # Progress in thousandths: the analyses to 600, the patterns' evidence to 950.
+    found = summary(connection, scope, now, progress=lambda d, t, s: report(600 * d // t, 1000, s))
     notes = note_tags_frame(connection, scope)
     incidents = incidents_frame(connection, scope)
     facts = incident_facts(connection, notes["incident"].unique(), scope.hidden_incidents)
+    tagged = by_tag(notes)
     found_patterns = patterns(found)
-    for pattern in found_patterns:
-        chosen = pattern_notes(notes, facts, pattern)
+    for done, pattern in enumerate(found_patterns):
+        if done % 20 == 0:
+            share = 600 + 350 * done // max(len(found_patterns), 1)
+            report(share, 1000, f"representative notes ({done} of {len(found_patterns)} patterns)")
+        chosen = pattern_notes(tagged, facts, pattern)
         pattern["notes"] = evidence.representative(chosen, quotes) if not chosen.empty else []
         pattern["note_count"] = int(chosen["note"].nunique()) if not chosen.empty else 0
         pattern["people_count"] = int(chosen["person"].nunique()) if not chosen.empty else 0
         pattern["follow_up"] = who_knows(chosen, scope.end)
-    report(11, total, "incident metrics and plain counts")
+    report(950, 1000, "incident metrics and plain counts")
     result = {
         "patterns": found_patterns,
         "found": found,
@@ -199,7 +212,7 @@ def build(
             "incidents": len(incidents),
         },
     }
-    report(total, total, "analysed")
+    report(1000, 1000, "analysed")
     return result
 
 

@@ -131,16 +131,16 @@ def run_job(job: Job, progress: queue.Progress) -> queue.Outcome:
     """The job queue's runner for reports: analyse, compose, write every format."""
     viewer = db.session.get(User, job.owner_id) if job.owner_id else None
     kinds = list(formats.FORMATS)
-    steps = 12 + len(kinds)
+    # Progress in thousandths: the analysis to 800, then each file.
     document, who, patterns = _composed(
-        viewer, job.params, _previous_patterns(job), lambda d, t, s: progress(d, steps, s)
+        viewer, job.params, _previous_patterns(job), lambda d, t, s: progress(800 * d // t, 1000, s)
     )
     folder = _folder(job.id)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "document.json").write_text(json.dumps(document, ensure_ascii=False))
     (folder / "people.json").write_text(json.dumps(who))  # never exported
-    for done, kind in enumerate(kinds, start=12):
-        progress(done, steps, f"writing the {kind.upper()} file")
+    for done, kind in enumerate(kinds):
+        progress(800 + 200 * done // len(kinds), 1000, f"writing the {kind.upper()} file")
         (folder / f"report.{formats.EXTENSIONS[kind]}").write_bytes(formats.render(document, kind))
     return queue.Outcome(output=folder.name, patterns=patterns)
 
@@ -151,10 +151,10 @@ def build_file(viewer: User | None, params: dict, kind: str, progress=None) -> b
     if kind not in formats.FORMATS:
         raise Refused(f"Choose a format among: {', '.join(formats.FORMATS)}.")
     report = progress or (lambda done, total, step: None)
-    document, _, _ = _composed(viewer, params, None, lambda d, t, s: report(d, 13, s))
-    report(12, 13, f"writing the {kind.upper()} file")
+    document, _, _ = _composed(viewer, params, None, lambda d, t, s: report(900 * d // t, 1000, s))
+    report(900, 1000, f"writing the {kind.upper()} file")
     found = formats.render(document, kind)
-    report(13, 13, "done")
+    report(1000, 1000, "done")
     return found
 
 

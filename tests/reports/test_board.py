@@ -143,5 +143,5 @@ def test_interview_requests_go_by_pseudonym_and_a_name_is_told_only_on_yes(
     answered = db.session.scalars(
         select(Notification).where(Notification.kind == "interview_answer")
     ).one()
-    assert answered.user_id == people["rui"].id
+    assert answered.user_id == people["rui"].id and answered.actor_id is None
     assert db.session.get(User, people["rui"].id).unread_count >= 1

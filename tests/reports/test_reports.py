@@ -216,3 +216,16 @@ def test_a_saved_report_runs_again_and_says_what_changed(client, world, research
     document = json.loads(client.get(f"/reports/{second}/download/json").get_data())
     assert "pair:mail_slow+queue" in document["changes"]["new"]
     assert first != second
+
+
+def test_a_waiting_report_is_cancelled_from_its_page_and_never_runs(client, world, researcher):
+    client.login("rui")
+    job_id = build(client)
+    cancelled = client.post(f"/jobs/{job_id}/cancel", htmx=True).get_data(as_text=True)
+    assert "job-cancelled" in cancelled and "cancelled." in cancelled and "hx-get" not in cancelled
+    run_jobs(client)
+    page = client.get(f"/reports/{job_id}").get_data(as_text=True)
+    assert "cancelled." in page and "Start it again" in page
+    assert client.get(f"/reports/{job_id}/download/pdf").status_code == 409
+    again = client.post(f"/jobs/{job_id}/cancel")
+    assert again.status_code == 409 and "already ended" in again.get_data(as_text=True)
