@@ -70,6 +70,7 @@ def child(folder: str, days: int) -> None:
         beats.append((time.perf_counter(), "end"))
         gaps = [(b[0] - a[0], b[1]) for a, b in zip(beats, beats[1:], strict=False)]
         longest = max(gaps)
+        slowest = sorted(gaps, reverse=True)[:4]
         folder_out = Path(app.config["I2I_INSTANCE_DIR"]) / "reports" / outcome.output
         sizes = {p.name: p.stat().st_size for p in sorted(folder_out.iterdir())}
         document = json.loads((folder_out / "document.json").read_text())
@@ -79,6 +80,7 @@ def child(folder: str, days: int) -> None:
                 "seconds": took,
                 "gap": longest[0],
                 "gap_before": longest[1],
+                "slowest": [[round(g, 2), step] for g, step in slowest],
                 "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "patterns": len(document["patterns"]),
                 "notes": document["totals"]["notes"],
@@ -125,7 +127,7 @@ def main() -> int:
         files = ", ".join(f"{k} {v / 1024:.0f} KB" for k, v in found["sizes"].items())
         print(
             f"{name}: {found['notes']:,} tagged notes, {found['patterns']} patterns;"
-            f" longest wait before '{found['gap_before']}'; {files}"
+            f" longest waits (s, before the step): {found['slowest']}; {files}"
         )
     return 0
 

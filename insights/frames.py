@@ -7,7 +7,7 @@ beyond a few thousand, after reading, to keep statements small).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, text
 from insights.scope import Scope, hour_of
 
 IN_SQL = 2_000  # hidden incidents left out in the statement itself, up to this many
+CHUNK = 100_000  # rows read at a time when a caller follows the progress
 # A scope's incident filters: its field and the incidents column it matches.
 FILTERS = (
     ("services", "service"),
@@ -57,8 +58,10 @@ def _read(
     hidden: Iterable[int],
     column: str,
     expanding: Iterable[str] = (),
+    on_rows: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
-    """Run `sql` leaving out rows whose `column` is a hidden incident."""
+    """Run `sql` leaving out rows whose `column` is a hidden incident; with `on_rows`,
+    read in chunks and say how many rows have come so far after each."""
     hidden = sorted(hidden)
     binds = [name for name in expanding if name in params]
     if hidden and len(hidden) <= IN_SQL:
@@ -66,7 +69,15 @@ def _read(
         params = params | {"hidden": hidden}
         binds.append("hidden")
     statement = text(sql).bindparams(*(bindparam(name, expanding=True) for name in binds))
-    frame = pd.read_sql_query(statement, connection, params=params)
+    if on_rows is None:
+        frame = pd.read_sql_query(statement, connection, params=params)
+    else:
+        chunks, rows = [], 0
+        for chunk in pd.read_sql_query(statement, connection, params=params, chunksize=CHUNK):
+            chunks.append(chunk)
+            rows += len(chunk)
+            on_rows(rows)
+        frame = pd.concat(chunks, ignore_index=True) if chunks else chunk
     if len(hidden) > IN_SQL:
         frame = frame[~frame[column].isin(set(hidden))]
     return frame
@@ -79,7 +90,9 @@ def bound(connection, moment: datetime):
     return moment
 
 
-def tag_hours_frame(connection, scope: Scope) -> pd.DataFrame:
+def tag_hours_frame(
+    connection, scope: Scope, on_rows: Callable[[int], None] | None = None
+) -> pd.DataFrame:
     """The tag × hour aggregates of the scope's window: one row per canonical tag, hour,
     person and incident (0: none) with its notes. Columns: tag, hour, person, incident,
     notes (hours since 1970, UTC)."""
@@ -99,12 +112,15 @@ def tag_hours_frame(connection, scope: Scope) -> pd.DataFrame:
         scope.hidden_incidents,
         "h.incident_id",
         ["tags", *FILTER_NAMES],
+        on_rows,
     )
 
 
-def note_tags_frame(connection, scope: Scope) -> pd.DataFrame:
+def note_tags_frame(
+    connection, scope: Scope, on_rows: Callable[[int], None] | None = None
+) -> pd.DataFrame:
     """Each (note, canonical tag) of the window's notes not retracted. Columns: note, tag,
-    person, incident (0: none), at."""
+    person, incident (0: none), at. `on_rows(n)` hears how many rows came so far."""
     sql = (
         "SELECT nt.note_id AS note, t.key AS tag, u.username AS person,"
         " COALESCE(n.incident_id, 0) AS incident, n.sort_at AS at"
@@ -114,7 +130,9 @@ def note_tags_frame(connection, scope: Scope) -> pd.DataFrame:
     )
     params: dict = {"start": bound(connection, scope.start), "end": bound(connection, scope.end)}
     sql, params = _scoped(sql, params, scope, tag=None, incident="n.incident_id")
-    frame = _read(connection, sql, params, scope.hidden_incidents, "n.incident_id", FILTER_NAMES)
+    frame = _read(
+        connection, sql, params, scope.hidden_incidents, "n.incident_id", FILTER_NAMES, on_rows
+    )
     frame["at"] = pd.to_datetime(frame["at"], utc=True, format="mixed")
     if scope.tags:  # whole notes that carry one of the tags, with all their tags
         frame = frame[frame["note"].isin(frame.loc[frame["tag"].isin(scope.tags), "note"])]

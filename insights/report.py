@@ -17,10 +17,9 @@ from datetime import datetime
 import pandas as pd
 
 from insights import evidence, graph
-from insights.frames import incident_facts, incidents_frame, note_tags_frame
 from insights.incident_metrics import response_times
 from insights.scope import Scope
-from insights.summary import summary
+from insights.summary import summary_and_frames
 
 Progress = Callable[[int, int, str], None]
 
@@ -184,10 +183,9 @@ def build(
     incident metrics and the counts alone. Plain data; the app adds texts and names."""
     report = progress or (lambda done, total, step: None)
     # Progress in thousandths: the analyses to 600, the patterns' evidence to 950.
-    found = summary(connection, scope, now, progress=lambda d, t, s: report(600 * d // t, 1000, s))
-    notes = note_tags_frame(connection, scope)
-    incidents = incidents_frame(connection, scope)
-    facts = incident_facts(connection, notes["incident"].unique(), scope.hidden_incidents)
+    found, notes, incidents, facts = summary_and_frames(
+        connection, scope, now, progress=lambda d, t, s: report(600 * d // t, 1000, s)
+    )
     tagged = by_tag(notes)
     found_patterns = patterns(found)
     for done, pattern in enumerate(found_patterns):

@@ -84,12 +84,37 @@ def summary(
 ) -> dict:
     """The ten analyses of DESIGN §5 for `scope`, honouring its hidden incidents.
     `progress(done, total, step)`, when given, hears after each step."""
+    return summary_and_frames(connection, scope, now, rules, progress)[0]
+
+
+def summary_and_frames(
+    connection,
+    scope: Scope,
+    now: datetime,
+    rules: trends.TrendRules | None = None,
+    progress: Progress = None,
+) -> tuple[dict, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """`summary`, with the frames it read (note tags, incidents, incident facts) for a
+    caller that goes on with them (a report)."""
     report = progress or (lambda done, total, step: None)
     rules = rules or trends.TrendRules()
-    report(0, 9, "reading the notes")
-    hours = tag_hours_frame(connection, scope.widened(trends.baseline_start(scope.start, rules)))
+    # Progress in hundredths: reading to 30 (moving with the rows), trends to 40, then
+    # each analysis.
+    report(0, 100, "reading the tag counts")
+    hours = tag_hours_frame(
+        connection,
+        scope.widened(trends.baseline_start(scope.start, rules)),
+        on_rows=lambda rows: report(
+            min(rows // 100_000, 9), 100, f"reading the tag counts ({rows:,} rows)"
+        ),
+    )
     window = hours[hours["hour"] >= hour_of(scope.start)]
-    notes = note_tags_frame(connection, scope)
+
+    def read(rows: int) -> None:
+        report(min(10 + rows // 50_000, 26), 100, f"reading the notes ({rows:,} rows)")
+
+    notes = note_tags_frame(connection, scope, on_rows=read)
+    report(27, 100, "reading the incidents")
     incidents = incidents_frame(connection, scope)
     facts = incident_facts(
         connection,
@@ -97,7 +122,7 @@ def summary(
         scope.hidden_incidents,
     )
     services = dict(zip(facts["id"], facts["service"], strict=True))
-    report(1, 9, "trends")
+    report(30, 100, "trends")
     found = trend_lists(connection, scope, now, hours, services, rules)
     steps = {
         "tag_pairs": ("tag pairs", lambda: correlations.tag_pairs(notes)),
@@ -107,13 +132,14 @@ def summary(
         ),
         "tag_outcomes": ("tags and outcomes", lambda: correlations.tag_outcomes(notes, incidents)),
         "lead_lag": ("lead and lag", lambda: lead_lag.lead_lag(window)),
+        "links": ("reading replies and mentions", lambda: interactions_frame(connection, scope)),
+        "people": (
+            "the people graph",
+            lambda: graph.people_graph(found.pop("links"), notes, scope.end),
+        ),
         "communities": (
             "teams in the people graph",
-            lambda: graph.communities(
-                graph.people_graph(interactions_frame(connection, scope), notes, scope.end),
-                notes,
-                services,
-            ),
+            lambda: graph.communities(found.pop("people"), notes, services),
         ),
         "experts": ("experts", lambda: graph.experts(notes, scope.end)),
         "alias_suggestions": (
@@ -121,11 +147,11 @@ def summary(
             lambda: aliases.alias_suggestions(notes, services),
         ),
     }
-    for done, (name, (step, compute)) in enumerate(steps.items(), start=2):
-        report(done, 9, step)
+    for done, (name, (step, compute)) in enumerate(steps.items()):
+        report(40 + 60 * done // len(steps), 100, step)
         found[name] = compute()
-    report(9, 9, "done")
-    return {key: found[key] for key in KEYS}
+    report(100, 100, "done")
+    return {key: found[key] for key in KEYS}, notes, incidents, facts
 
 
 def graphs(connection, scope: Scope) -> dict:

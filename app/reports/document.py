@@ -14,6 +14,9 @@ from app import readings, visibility
 from app.clock import utcnow
 from app.errors import Refused
 from app.extensions import db
+from app.intake.alerts import SYSTEM_USER
+from app.intake.servicenow import SERVICENOW_ACCOUNT
+from app.intake.statuspage import STATUSPAGE_ACCOUNT
 from app.models import Incident, Note, User
 from app.reports.pseudonyms import pseudonymise
 
@@ -209,8 +212,14 @@ def _quotes(viewer: User | None, ids: set[int]) -> dict[int, dict]:
     }
 
 
+# Accounts of systems, not people: the importers' and the alert intake's.
+SYSTEM_ACCOUNTS = (SERVICENOW_ACCOUNT, STATUSPAGE_ACCOUNT, SYSTEM_USER)
+
+
 def _people() -> list[tuple[str, str]]:
-    return list(db.session.execute(select(User.username, User.display_name)).tuples())
+    """Everyone whose name a report must not show (system accounts are no one)."""
+    query = select(User.username, User.display_name).where(User.username.not_in(SYSTEM_ACCOUNTS))
+    return list(db.session.execute(query).tuples())
 
 
 def check_period(first: date, last: date) -> None:

@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 import regex
 
 PERSON_FIELDS = ("person", "follow_up", "members", "by", "experts")
+# Times and fixed words: never names. Free text (what people wrote, readings of it) also
+# loses first and last names said alone ("asked Maria").
+FIXED_FIELDS = ("schema", "at", "from", "to", "generated")
+FREE_TEXT = ("text", "reading", "why")
 
 
 @dataclass
@@ -67,49 +71,52 @@ def pseudonymise(
         return value
 
     masked = walk(document)
-    words = _name_words(known, names)
+    full = _pattern(_word_map(known, names, parts=False))
+    parts = _pattern(_word_map(known, names, parts=True))
     incident = regex.compile(incident_pattern) if mask_incidents else None
 
-    def scrub(value):
+    def scrub(value, key: str | None = None):
+        if key in FIXED_FIELDS:
+            return value
         if isinstance(value, dict):
-            return {k: scrub(v) for k, v in value.items()}
+            return {k: scrub(v, k) for k, v in value.items()}
         if isinstance(value, list):
-            return [scrub(v) for v in value]
-        if isinstance(value, str):
-            text = words.sub(lambda m: _pseudonym_of(m, words_map), value) if words else value
-            if incident is not None:
-                text = incident.sub(lambda m: names.incident(m.group(0)), text)
-            return text
+            return [scrub(v, key) for v in value]
+        if not isinstance(value, str):
+            return value
+        words = parts if key in FREE_TEXT else full
+        if words is not None:
+            value = words[0].sub(lambda m: words[1][m.group(0).lower()], value)
+        if incident is not None:
+            value = incident.sub(lambda m: names.incident(m.group(0)), value)
         return value
 
-    words_map = _word_map(known, names)
     return scrub(masked), {pseudonym: username for username, pseudonym in names.people.items()}
 
 
-def _word_map(known: dict[str, str], names: Pseudonyms) -> dict[str, str]:
-    """Each name word (lowercased) → the pseudonym of its person (everyone gets one, in
-    the order of usernames after those already named)."""
+def _word_map(known: dict[str, str], names: Pseudonyms, *, parts: bool) -> dict[str, str]:
+    """Each name (lowercased) → the pseudonym of its person: usernames and whole display
+    names, and with `parts` every word of a display name too (three letters or more, not
+    a number). Everyone gets a pseudonym, in the order of usernames after those named."""
     found: dict[str, str] = {}
     for username, display in sorted(known.items()):
         pseudonym = names.person(username)
-        parts = [display, *display.split()] if display else []
-        for word in (username, *parts):
-            if len(word) >= 3 or word == username:
+        words = [username, display] if display else [username]
+        if parts and display:
+            words += [w for w in display.split() if len(w) >= 3 and not w.isdigit()]
+        for word in words:
+            if any(c.isalpha() for c in word):
                 found.setdefault(word.lower(), pseudonym)
     return found
 
 
-def _name_words(known: dict[str, str], names: Pseudonyms):
-    words = sorted(_word_map(known, names), key=len, reverse=True)
+def _pattern(words: dict[str, str]):
+    """A regex finding any of `words` as whole words (not inside a longer word; "_"
+    separates, so #ask_maria is masked too), with the map to their pseudonyms."""
     if not words:
         return None
-    alternatives = "|".join(regex.escape(w) for w in words)
-    # Whole words, not inside a longer word; "_" separates (#ask_maria is masked too).
-    return regex.compile(
-        rf"(?<![\p{{L}}\p{{Nd}}]){'(' + alternatives + ')'}(?![\p{{L}}\p{{Nd}}])",
-        regex.IGNORECASE,
+    alternatives = "|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True))
+    found = regex.compile(
+        rf"(?<![\p{{L}}\p{{Nd}}])({alternatives})(?![\p{{L}}\p{{Nd}}])", regex.IGNORECASE
     )
-
-
-def _pseudonym_of(match, words_map: dict[str, str]) -> str:
-    return words_map[match.group(0).lower()]
+    return found, words

@@ -67,6 +67,14 @@ def test_a_report_is_built_watched_reloaded_and_downloaded(new_page, world, widt
         assert saved.stat().st_size > 500
     assert axe_violations(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+    offline = new_page(width)
+    requests: list[str] = []
+    offline.on("request", lambda r: requests.append(r.url))
+    offline.goto((tmp_path / "report.html").as_uri())
+    expect(offline.locator("h1")).to_have_text("VPN week")
+    expect(offline.locator("figure svg").first).to_be_visible()
+    assert requests == [(tmp_path / "report.html").as_uri()]  # nothing leaves the file
+    assert axe_violations(offline) == []
     page.goto("/reports")
     assert axe_violations(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -5,10 +5,13 @@ only with --as one of its members, one line and a non-zero status when refused."
 from __future__ import annotations
 
 import json
+import re
+import zipfile
 from datetime import date, timedelta
 
 import jsonschema
 
+from app.intake.demo import PEOPLE
 from app.reports import formats
 from tests.test_cli import i2i  # noqa: F401 - the fixture
 
@@ -31,6 +34,12 @@ def test_report_writes_each_format_and_keeps_restricted_incidents_to_their_membe
     jsonschema.validate(document, formats.schema())
     assert document["pseudonymised"] and document["patterns"]
     everyone = (tmp_path / "r.json").read_text()
+    with zipfile.ZipFile(tmp_path / "r.csv") as archive:
+        tables = " ".join(archive.read(name).decode() for name in archive.namelist())
+    shown = " ".join([everyone, (tmp_path / "r.html").read_text(), tables])
+    for person in PEOPLE:  # the simulator's people: no username, name or first name
+        for name in (person.username, person.display_name, person.display_name.split()[0]):
+            assert not re.search(rf"(?<![\w-]){re.escape(name)}(?!\w)", shown, re.I), name
     secret = {tag for r in truth["restricted"] for tag in r["tags"]}
     for tag in secret:
         assert f'"{tag}"' not in everyone and f"#{tag}" not in everyone
