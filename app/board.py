@@ -96,6 +96,62 @@ def promote_from_report(
     )
 
 
+MAX_NOTES = 20
+
+
+def promote_notes(viewer: User, note_ids: list[int], title: str, summary: str = "") -> Insight:
+    """Promote a set of notes (read as `viewer` may read them) to an insight."""
+    _check_changer(viewer)
+    wanted = sorted(set(note_ids))[:MAX_NOTES]
+    if not wanted:
+        raise Refused("Choose the notes to promote.")
+    notes = db.session.scalars(
+        select(Note)
+        .where(Note.id.in_(wanted), visibility.visible_notes_clause(viewer))
+        .order_by(Note.sort_at, Note.id)
+    ).all()
+    if len(notes) != len(wanted):
+        raise NotFound("Some of those notes are not there for you.")
+    tags = sorted({t for n in notes for t in _tags_of(n)})
+    hidden = visibility.hidden_incidents(None).ids
+    evidence = {
+        "reading": f"{len(notes)} note{'s' if len(notes) != 1 else ''} chosen by {viewer.username}",
+        "figures": {"notes": len(notes)},
+        "q": None,
+        "notes": [
+            {
+                "id": n.id,
+                "text": n.text,
+                "person": n.author.username,
+                "at": n.sort_at.isoformat(timespec="minutes"),
+            }  # fmt: skip
+            for n in notes
+        ],
+        "note_count": len(notes),
+        "people_count": len({n.author_id for n in notes}),
+        "requires": sorted({n.incident_id for n in notes if n.incident_id in hidden}),
+    }
+    key = "notes:" + ",".join(str(n.id) for n in notes)
+    return _add(
+        viewer,
+        kind="notes",
+        pattern={"key": key, "tags": tags[:5], "scope": {}},
+        evidence=evidence,
+        title=title,
+        summary=summary,
+    )
+
+
+def _tags_of(note: Note) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(Hashtag.key)
+            .join(NoteTag, NoteTag.tag_id == Hashtag.id)
+            .where(NoteTag.note_id == note.id)
+        )
+    )
+
+
 def promote_review(viewer: User, incident: Incident, review: IncidentReview) -> Insight:
     """Promote what a post-incident review found about users to an insight."""
     _check_changer(viewer)
@@ -281,6 +337,8 @@ def holding(insight: Insight, fresh_keys: set[str] | None, since_shipped: set[st
     key = insight.pattern["key"]
     if insight.kind == "review":
         return "a finding of a post-incident review"
+    if insight.kind == "notes":
+        return "a set of notes"
     if insight.status == "shipped" and since_shipped is not None:
         return "faded after shipping" if key not in since_shipped else "still there after shipping"
     if fresh_keys is None:

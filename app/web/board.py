@@ -60,6 +60,19 @@ def promote():
     return redirect(url_for("board.show", insight_id=insight.id), code=303)
 
 
+@bp.post("/insights/board/promote-notes")
+@login_required
+def promote_notes():
+    ids = [record_id(value, "A note") for value in request.form.getlist("note")[:50]]
+    insight = board.promote_notes(
+        current_user,
+        [i for i in ids if i],
+        request.form.get("title", ""),
+        request.form.get("summary", ""),
+    )
+    return redirect(url_for("board.show", insight_id=insight.id), code=303)
+
+
 @bp.get("/insights/board/<int:insight_id>")
 @login_required
 def show(insight_id: int):

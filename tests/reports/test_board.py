@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app import incidents, queue
 from app.extensions import db
-from app.models import Incident, Insight, InterviewRequest, Notification, User
+from app.models import Incident, Insight, InterviewRequest, Note, Notification, User
 from tests.reports.test_reports import build
 
 
@@ -145,3 +145,36 @@ def test_interview_requests_go_by_pseudonym_and_a_name_is_told_only_on_yes(
     ).one()
     assert answered.user_id == people["rui"].id and answered.actor_id is None
     assert db.session.get(User, people["rui"].id).unread_count >= 1
+
+
+def test_a_set_of_notes_is_promoted_and_restricted_ones_are_refused(
+    client, other_client, world, people
+):
+    notes = db.session.scalars(select(Note).order_by(Note.id)).all()
+    public = [n.id for n in notes if n.incident_id is None][:2]
+    secret = next(n.id for n in notes if "exfiltration" in n.text)
+    client.login("dina")
+    promoted = client.post(
+        "/insights/board/promote-notes", {"note": public, "title": "DNS keeps coming up"}
+    )
+    assert promoted.status_code == 303
+    insight = db.session.scalars(select(Insight)).one()
+    assert insight.kind == "notes" and insight.pattern["tags"] == ["dns"]
+    page = client.get(promoted.headers["Location"]).get_data(as_text=True)
+    assert "checked dns 0 #dns" in page
+    refused = client.post(
+        "/insights/board/promote-notes", {"note": [public[0], secret], "title": "peek"}
+    )
+    assert refused.status_code == 404
+    assert client.post("/insights/board/promote-notes", {"title": "none"}).status_code == 400
+    assert (
+        client.post("/insights/board/promote-notes", {"note": "9" * 30, "title": "x"}).status_code
+        == 400
+    )
+    other_client.login("sam")
+    assert (
+        other_client.post(
+            "/insights/board/promote-notes", {"note": public, "title": "x"}
+        ).status_code
+        == 403
+    )
