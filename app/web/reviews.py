@@ -4,6 +4,9 @@ promote its findings to the insight board."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
 from flask import Blueprint, Response, redirect, request, url_for
 from flask_login import current_user, login_required
 
@@ -106,15 +109,23 @@ def promote(number: str):
 @login_required
 def export(number: str, kind: str):
     incident, found = _page(number)
-    if found is None or kind not in ("html", "pdf"):
+    if found is None or kind not in ("html", "pdf", "json"):
         raise NotFound("There is no such export.")
-    page = formats.standalone(
-        "reviews/standalone.html", doc=review.document(incident, found, current_user, policy())
-    )
-    body = page.encode() if kind == "html" else formats.pdf_of(page)
+    doc = review.document(incident, found, current_user, policy())
+    if kind == "json":
+        body = json.dumps(doc, default=_iso, ensure_ascii=False, indent=1).encode()
+    else:
+        page = formats.standalone("reviews/standalone.html", doc=doc)
+        body = page.encode() if kind == "html" else formats.pdf_of(page)
     name = f"review-{incident.number}.{kind}"
     return Response(
         body,
         mimetype=formats.FORMATS[kind],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def _iso(value):
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="minutes")
+    raise TypeError(f"{type(value).__name__} is not JSON")

@@ -77,6 +77,9 @@ def test_a_review_is_drafted_marked_signed_off_and_exported(client, other_client
     assert list(tmp_path.glob("p*.png"))
     html = client.get(f"/incidents/{outage.number}/review/export.html").get_data(as_text=True)
     assert "Signed off by maria" in html and "<script" not in html
+    data = client.get(f"/incidents/{outage.number}/review/export.json").get_json()
+    assert data["signed_off_by"] == "maria" and data["milestones"][2]["kind"] == "repair"
+    assert data["actions"] == [{"text": "Alert on pool", "owner": "lee", "done": None}]
 
 
 def test_review_findings_are_promoted_to_the_board(client, other_client, outage):
