@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from datetime import datetime
 from functools import cache
@@ -43,9 +44,43 @@ def schema() -> dict:
     return json.loads(SCHEMA_PATH.read_text())
 
 
+def pattern_chart_name(key: str) -> str:
+    """A chart's name (an HTML id) for the pattern of `key`."""
+    return "pattern-" + re.sub(r"[^A-Za-z0-9_-]+", "-", key)[:80]
+
+
+def pattern_chart(pattern: dict) -> charts.Chart | None:
+    """What a pattern found beside what it is compared with: people against the expected
+    level (trends), notes or incidents against chance (pairs, attributes), this tag's
+    incidents against the others (outcomes)."""
+    figures, kind = pattern["figures"], pattern["kind"]
+    name = pattern_chart_name(pattern["key"])
+    if kind == "trend" and "expected" in figures:
+        rows = [{"measure": "people", "value": figures["people"]},
+                {"measure": "expected", "value": figures["expected"]}]  # fmt: skip
+        caption = "People using the tag in the last hours, against the expected level"
+    elif kind in ("pair", "attribute") and figures.get("lift"):
+        chance = round(figures["count"] / figures["lift"], 1)
+        rows = [{"measure": "found", "value": figures["count"]},
+                {"measure": "chance", "value": chance}]  # fmt: skip
+        caption = "How often, against what chance would give"
+    elif kind == "outcome" and "this" in figures and "others" in figures:
+        unit = "median hours" if figures.get("outcome") == "time_to_resolve" else "rate"
+        rows = [{"measure": "with the tag", "value": figures["this"]},
+                {"measure": "others", "value": figures["others"]}]  # fmt: skip
+        caption = f"Incidents with the tag against the others ({unit})"
+    else:
+        return None
+    return charts.bars(name, caption, rows, "measure", "value")
+
+
 def document_charts(document: dict) -> dict[str, charts.Chart]:
     """The charts of a report, from its own data (the same specs the pages draw)."""
     found: dict[str, charts.Chart] = {}
+    for pattern in document["patterns"]:
+        chart = pattern_chart(pattern)
+        if chart is not None:
+            found[chart.name] = chart
     pairs = [p["figures"] for p in document["patterns"] if p["kind"] == "pair"]
     if pairs:
         found["pairs"] = charts.heatmap("report-pairs", pairs)
@@ -96,20 +131,25 @@ def pdf_of(page: str) -> bytes:
     return HTML(string=page).write_pdf()
 
 
-def html(document: dict) -> str:
+def drawn(document: dict) -> dict[str, Markup]:
+    """Every chart of a report as SVG (drawn once for the HTML and the PDF alike)."""
+    return {name: svg(chart) for name, chart in document_charts(document).items()}
+
+
+def html(document: dict, svgs: dict[str, Markup] | None = None) -> str:
     """The standalone HTML file of a report: charts as inline SVG."""
-    found = document_charts(document)
     return standalone(
         "reports/standalone.html",
         report=document,
-        charts=found,
-        drawn={name: svg(chart) for name, chart in found.items()},
+        charts=document_charts(document),
+        drawn=svgs if svgs is not None else drawn(document),
         section_titles=SECTION_TITLES,
+        chart_name=pattern_chart_name,
     )
 
 
-def pdf(document: dict) -> bytes:
-    return pdf_of(html(document))
+def pdf(document: dict, svgs: dict[str, Markup] | None = None) -> bytes:
+    return pdf_of(html(document, svgs))
 
 
 def tables(document: dict) -> dict[str, tuple[str, list[str], list[list]]]:
@@ -209,11 +249,14 @@ def as_json(document: dict) -> bytes:
     return json.dumps(document, ensure_ascii=False, indent=1).encode()
 
 
-def render(document: dict, kind: str) -> bytes:
-    """The report in format `kind` (one of FORMATS)."""
+def render(document: dict, kind: str, svgs: dict[str, Markup] | None = None) -> bytes:
+    """The report in format `kind` (one of FORMATS); `svgs` from `drawn` when the same
+    document is rendered in several formats."""
     if kind == "html":
-        return html(document).encode()
-    return {"pdf": pdf, "csv": csv_zip, "xlsx": xlsx, "json": as_json}[kind](document)
+        return html(document, svgs).encode()
+    if kind == "pdf":
+        return pdf(document, svgs)
+    return {"csv": csv_zip, "xlsx": xlsx, "json": as_json}[kind](document)
 
 
 def _time(value: str):

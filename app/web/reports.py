@@ -79,6 +79,7 @@ def show(job_id: int):
     if document is None:
         return render("reports/show.html", "jobs/_status.html", **context)
     context["charts"] = formats.document_charts(document)
+    context["chart_name"] = formats.pattern_chart_name
     partial = "reports/_preview.html" if htmx else None
     return render("reports/show.html", partial, **context)
 
