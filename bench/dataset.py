@@ -4,6 +4,7 @@ Built on first use under bench/out/ and kept (delete the folder to start over):
   * notes-N-S.jsonl: N notes of a year of the simulated organisation (seed S), DESIGN §6;
   * sqlite-N/: those notes imported into SQLite by `i2i import notes`'s function, with
     the search index built by `i2i search rebuild`'s function;
+  * notes-sqlite-N/: the same without the index (analyses and reports read none);
   * postgres/: the same notes in a PostgreSQL cluster of its own (started on demand by
     the script that needs it), database notes_N.
 A run that changes data works on a copy (`scratch_copy`), never on these.
@@ -70,6 +71,18 @@ def sqlite_dataset(count: int, seed: int = 7) -> Path:
     app = bench_app(f"sqlite:///{folder}/bench.sqlite", folder)
     _fill(app, count, seed, "SQLite")
     _index(app)
+    (folder / "READY").write_text(f"{count} notes, seed {seed}\n")
+    return folder
+
+
+def notes_dataset(count: int, seed: int = 7) -> Path:
+    """A folder holding bench.sqlite (the notes) without a search index: for the
+    analyses and reports, which read none (built on first use, in about a minute)."""
+    folder = OUT / f"notes-sqlite-{count}"
+    if (folder / "READY").exists():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    _fill(bench_app(f"sqlite:///{folder}/bench.sqlite", folder), count, seed, "SQLite")
     (folder / "READY").write_text(f"{count} notes, seed {seed}\n")
     return folder
 

@@ -1,8 +1,8 @@
 """How long the insight engine takes on 1,000,000 notes, and how much memory it needs.
 
 One command: `.venv/bin/python bench/insights_speed.py`. It uses the simulator's year of
-1,000,000 notes in SQLite (bench/dataset.py: built on first use and shared with the search
-benchmark) and runs, in a fresh process each time:
+1,000,000 notes in SQLite (bench/dataset.py's notes_dataset: built on first use, shared
+with the report benchmark) and runs, in a fresh process each time:
   * trends for the last 7 days (trending, emerging, declining, from the tag × hour
     aggregates with their four weeks of baseline): cold (the first call of the process)
     and warm (the median of five more calls);
@@ -130,9 +130,9 @@ def main() -> int:
     if args.child:
         child(*args.child)
         return 0
-    from bench.dataset import sqlite_dataset
+    from bench.dataset import notes_dataset
 
-    database = sqlite_dataset(args.notes) / "bench.sqlite"
+    database = notes_dataset(args.notes) / "bench.sqlite"
     results = {}
     for what in RUNS:
         command = [sys.executable, __file__, "--child", str(database), what]

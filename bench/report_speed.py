@@ -2,8 +2,8 @@
 and how much memory it needs.
 
 One command: `.venv/bin/python bench/report_speed.py` (`--notes N` for another size). It
-imports the simulator's year of notes into SQLite once (bench/out/reports-N/, no search
-index: a report reads none), then runs in a fresh process each:
+uses the simulator's year of notes in SQLite (bench/dataset.py's notes_dataset: built on
+first use, no search index, since a report reads none), then runs in a fresh process each:
   * a one-year report in every format (the job a researcher starts: the analyses, the
     document, then HTML, PDF, CSV, XLSX and JSON files), all sections;
   * a 30-day report, the same way;
@@ -26,19 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 GOALS = {"year_s": 60.0, "month_s": 10.0, "gap_s": 2.0, "peak_mb": 1536}
-
-
-def dataset(count: int, seed: int = 7) -> Path:
-    """The notes in SQLite, without a search index (built on first use)."""
-    from bench.dataset import OUT, _fill, bench_app
-
-    folder = OUT / f"reports-{count}"
-    if (folder / "READY").exists():
-        return folder
-    app = bench_app(f"sqlite:///{folder}/bench.sqlite", folder)
-    _fill(app, count, seed, "SQLite")
-    (folder / "READY").write_text(f"{count} notes, seed {seed}\n")
-    return folder
 
 
 def child(folder: str, days: int) -> None:
@@ -98,7 +85,10 @@ def main() -> int:
     if args.child:
         child(args.child[0], int(args.child[1]))
         return 0
-    folder = dataset(args.notes)
+    from bench.dataset import notes_dataset, scratch_copy
+
+    # The runs write (a researcher's account, the jobs, the files): on a copy.
+    folder = scratch_copy(notes_dataset(args.notes), f"report-speed-{args.notes}")
     results = {}
     for name, days in (("one year", 365), ("30 days", 30)):
         command = [sys.executable, __file__, "--child", str(folder), str(days)]

@@ -21,6 +21,7 @@ SAMPLE_VALUES = {
     "definition_id": "1",
     "insight_id": "1",
     "request_id": "1",
+    "action_id": "1",
 }
 
 
