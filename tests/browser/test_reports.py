@@ -46,6 +46,16 @@ def wait_for_report(page) -> None:
     expect(page.get_by_role("heading", name="VPN week")).to_be_visible(timeout=60_000)
 
 
+def pattern_actions(page):
+    """A researcher's finished report, with the actions of its planted pair opened."""
+    sign_in(page, "rui")
+    build_report(page)
+    wait_for_report(page)
+    pattern = page.locator(".pattern", has_text="#tunnel is written with #vpn_drop").first
+    pattern.locator("summary", has_text="Act on this pattern").click()
+    return pattern
+
+
 @pytest.mark.parametrize("width", [1100, 390])
 def test_a_report_is_built_watched_reloaded_and_downloaded(new_page, world, width, tmp_path):
     page = new_page(width)
@@ -82,11 +92,7 @@ def test_a_report_is_built_watched_reloaded_and_downloaded(new_page, world, widt
 
 def test_a_pattern_goes_to_the_board_and_across_it_by_keyboard(new_page, world, live):
     page = new_page()
-    sign_in(page, "rui")
-    build_report(page)
-    wait_for_report(page)
-    pattern = page.locator(".pattern", has_text="#tunnel is written with #vpn_drop").first
-    pattern.locator("summary", has_text="Act on this pattern").click()
+    pattern = pattern_actions(page)
     pattern.get_by_role("button", name="Promote to the insight board").click()
     page.wait_for_url(re.compile(r"/insights/board/\d+$"))
     watcher = new_page()
@@ -106,11 +112,7 @@ def test_a_pattern_goes_to_the_board_and_across_it_by_keyboard(new_page, world, 
 
 def test_interview_requests_are_accepted_and_declined(new_page, world, live):
     page = new_page()
-    sign_in(page, "rui")
-    build_report(page)
-    wait_for_report(page)
-    pattern = page.locator(".pattern", has_text="#tunnel is written with #vpn_drop").first
-    pattern.locator("summary", has_text="Act on this pattern").click()
+    pattern = pattern_actions(page)
     pattern.get_by_role("button", name="Send the request").click()
     page.wait_for_url(re.compile(r"/interviews"))
     expect(page.locator("main")).to_contain_text("You will see their names here once they say yes")

@@ -78,7 +78,7 @@ def test_trends_and_insights_narrow_to_a_team_and_a_custom_window(client, people
     custom = client.get(f"/trends?window=custom&from={start}").get_data(as_text=True)
     assert "#vpn_drop" in custom and 'value="custom" selected' in custom
     assert client.get("/trends?window=custom").status_code == 400  # from what?
-    graph = client.get("/insights/graph?team=identity", htmx=True).get_data(as_text=True)
+    graph = client.waited("/insights/graph?team=identity", htmx=True).get_data(as_text=True)
     assert "No one posted in this period." in graph
-    graph = client.get("/insights/graph?team=network", htmx=True).get_data(as_text=True)
+    graph = client.waited("/insights/graph?team=network", htmx=True).get_data(as_text=True)
     assert "@ravi" in graph and "on VPN" in graph
