@@ -34,7 +34,7 @@ from app.incidents.records import (
     set_workaround,
     update_fields,
 )
-from app.incidents.sla import at_risk, sla, warn_sla
+from app.incidents.sla import ClockState, SlaSummary, at_risk, sla, sla_summary, warn_sla
 from app.incidents.team import add_member, can_work, members, remove_member
 from app.itil import MOVES, OPEN, RESOLUTION_CODES
 
@@ -44,6 +44,8 @@ __all__ = [
     "NUMBER_PREFIX",
     "OPEN",
     "RESOLUTION_CODES",
+    "ClockState",
+    "SlaSummary",
     "TimelineItem",
     "acknowledge",
     "add_member",
@@ -75,6 +77,7 @@ __all__ = [
     "set_major",
     "set_workaround",
     "sla",
+    "sla_summary",
     "tick",
     "timeline",
     "update_fields",

@@ -73,16 +73,16 @@ class TimelineItem:
     item: object
 
 
-def timeline(incident: Incident, viewer: User) -> list[TimelineItem]:
+def timeline(incident: Incident, viewer: User, *, newest_first: bool = False) -> list[TimelineItem]:
     """Notes (as `viewer` sees their cards) and changes in one stream, ordered by when
-    they happened."""
+    they happened (oldest first, or newest first)."""
     note_query = select(Note.id).where(
         Note.incident_id == incident.id, visibility.visible_notes_clause(viewer)
     )
     ids = list(db.session.scalars(note_query, visibility.viewer_params(viewer)))
     items = [TimelineItem(n.sort_at, "note", n) for n in load_notes(ids, viewer)]
     items += [TimelineItem(e.at, "event", e) for e in events(incident, viewer)]
-    return sorted(items, key=lambda i: (i.at, i.kind == "note"))
+    return sorted(items, key=lambda i: (i.at, i.kind == "note"), reverse=newest_first)
 
 
 def major_board(viewer: User) -> list[Incident]:

@@ -22,6 +22,7 @@ from app.web import (
     ops,
     people,
     search,
+    settings,
     tags,
     trends,
 )
@@ -44,6 +45,7 @@ def register_blueprints(app: Flask) -> None:
         people,
         incidents,
         search,
+        settings,
         trends,
         insights,
         admin,

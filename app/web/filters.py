@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cachetools import LRUCache
 from flask import Flask, current_app, g, render_template, url_for
@@ -109,6 +109,36 @@ def relative_time(when: datetime | None, now: datetime | None = None) -> str:
     return when.strftime("%-d %b %Y")
 
 
+def duration(span: timedelta) -> str:
+    """A span as a countdown says it: "2 d 4 h", "3 h 20 min", "12 min", "45 s" (the same
+    words as static/js/app.js's `duration`)."""
+    seconds = abs(int(span.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min" if minutes else f"{seconds} s"
+
+
+SLA_WORDS = {
+    "on_track": "{Clock} in {left}",
+    "at_risk": "At risk · {clock} in {left}",
+    "breached": "Breached · {clock} {left} late",
+    "met": "{Clock} met",
+    "missed": "{Clock} missed",
+}
+
+
+def sla_words(state) -> str:
+    """What an SLA badge says (`incidents.ClockState`); static/js/app.js says the same."""
+    return SLA_WORDS[state.state].format(
+        Clock=state.clock.capitalize(), clock=state.clock, left=duration(state.left)
+    )
+
+
 def exact_time(when: datetime | None) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S UTC") if when else ""
 
@@ -127,4 +157,6 @@ def register(app: Flask) -> None:
     app.add_template_filter(relative_time)
     app.add_template_filter(exact_time)
     app.add_template_filter(iso_time)
+    app.add_template_filter(duration)
+    app.add_template_filter(sla_words)
     app.jinja_env.globals["TagToken"] = TagToken

@@ -212,6 +212,68 @@
     });
   }
 
+  // --- SLA badges count down (the words of app/web/filters.py's sla_words) -------------
+  function duration(ms) {
+    let seconds = Math.floor(Math.abs(ms) / 1000);
+    const days = Math.floor(seconds / 86400);
+    seconds -= days * 86400;
+    const hours = Math.floor(seconds / 3600);
+    seconds -= hours * 3600;
+    const minutes = Math.floor(seconds / 60);
+    seconds -= minutes * 60;
+    if (days) return hours ? `${days} d ${hours} h` : `${days} d`;
+    if (hours) return minutes ? `${hours} h ${minutes} min` : `${hours} h`;
+    return minutes ? `${minutes} min` : `${seconds} s`;
+  }
+
+  function tickSla(badge, now) {
+    const due = Date.parse(badge.dataset.due);
+    const risk = Date.parse(badge.dataset.risk);
+    const clock = badge.dataset.sla;
+    const left = due - now;
+    let state = "on_track";
+    let words = `${clock[0].toUpperCase()}${clock.slice(1)} in ${duration(left)}`;
+    if (left < 0) {
+      state = "breached";
+      words = `Breached · ${clock} ${duration(left)} late`;
+    } else if (now >= risk) {
+      state = "at_risk";
+      words = `At risk · ${clock} in ${duration(left)}`;
+    }
+    if (badge.textContent !== words) badge.textContent = words;
+    for (const name of ["on_track", "at_risk", "breached"]) {
+      badge.classList.toggle(`sla-${name}`, name === state);
+    }
+  }
+
+  function tickAllSla() {
+    const now = Date.now();
+    document.querySelectorAll("[data-sla][data-due]").forEach((badge) => tickSla(badge, now));
+  }
+
+  // --- action menus: Escape or a click elsewhere closes them ---------------------------
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    const menu = event.target.closest && event.target.closest("details[data-menu][open]");
+    if (menu) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    document.querySelectorAll("details[data-menu][open]").forEach((menu) => {
+      if (!menu.contains(event.target) || event.target.closest(".menu-list a")) menu.open = false;
+    });
+    const close = event.target.closest && event.target.closest("[data-close-panel]");
+    if (close) {
+      const panel = close.closest(".action-panel");
+      if (panel) {
+        event.preventDefault();
+        panel.textContent = "";
+      }
+    }
+  });
+
   function setUp(root) {
     root.querySelectorAll("form[data-composer]").forEach(setUpComposer);
     root.querySelectorAll("table[data-sortable]").forEach(setUpSortable);
@@ -244,6 +306,8 @@
   document.addEventListener("DOMContentLoaded", () => {
     setUp(document);
     setInterval(() => refreshTimes(document), 30000);
+    tickAllSla();
+    setInterval(tickAllSla, 1000);
   });
 
   document.addEventListener("htmx:afterSwap", (event) => {
