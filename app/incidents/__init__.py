@@ -20,7 +20,13 @@ from app.incidents.incident_models import (
     save_incident_model,
 )
 from app.incidents.lifecycle import acknowledge, move, resolve_children
-from app.incidents.queries import TimelineItem, major_board, search_incidents, timeline
+from app.incidents.queries import (
+    TimelineItem,
+    followed_incidents,
+    major_board,
+    search_incidents,
+    timeline,
+)
 from app.incidents.records import (
     NUMBER_DIGITS,
     NUMBER_PREFIX,
@@ -56,6 +62,7 @@ __all__ = [
     "checklist_steps",
     "children",
     "events",
+    "followed_incidents",
     "get_incident",
     "get_incident_model",
     "incident_models",

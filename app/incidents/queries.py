@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app import visibility
+from app import follows, visibility
 from app.clock import utcnow
 from app.errors import Refused
 from app.extensions import db
@@ -95,5 +95,19 @@ def major_board(viewer: User) -> list[Incident]:
             Incident.status.in_(OPEN),
         )
         .order_by(Incident.priority, Incident.registered_at)
+    )
+    return list(db.session.scalars(query))
+
+
+def followed_incidents(viewer: User, limit: int = 8) -> list[Incident]:
+    """The incidents `viewer` follows and may see: open ones first, most urgent first."""
+    ids = follows.followed(viewer, ("incident",))["incident"]
+    if not ids:
+        return []
+    query = (
+        select(Incident)
+        .where(Incident.id.in_(ids), visibility.visible_incidents_clause(viewer))
+        .order_by(Incident.status.not_in(OPEN), Incident.priority, Incident.registered_at.desc())
+        .limit(limit)
     )
     return list(db.session.scalars(query))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta, timezone
+from functools import partial
 
 from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import inspect
 
-from app import accounts, feeds, notes, tags
+from app import accounts, analysis, feeds, incidents, notes, tags
 from app.extensions import htmx
 from app.feeds import Cursor, Feed
 from app.web.forms import EditForm, EmptyForm, NoteForm, require_valid
@@ -18,8 +20,9 @@ from app.web.params import incident_pattern, policy
 bp = Blueprint("feed", __name__)
 
 
-def show_feed(feed: Feed, template: str, **context):
-    """Serve a feed page, an older page (`before`), newer notes (`after`) or the poll bar."""
+def show_feed(feed: Feed, template: str, side: Callable[[], dict] | None = None, **context):
+    """Serve a feed page, an older page (`before`), newer notes (`after`) or the poll bar.
+    `side` gives what a whole page shows beside the feed (not read for a partial)."""
     limit = current_app.config["I2I_FEED_PAGE_SIZE"]
     before = Cursor.parse(request.args.get("before"))
     after = Cursor.parse(request.args.get("after"))
@@ -30,20 +33,46 @@ def show_feed(feed: Feed, template: str, **context):
         newer = feeds.newer(feed, current_user, after)
         return render("feed/_new_notes.html", "feed/_new_notes.html", page=newer)
     page = feeds.page(feed, current_user, before=before, limit=limit)
-    partial = "feed/_feed_page.html" if before is not None else None
-    return render(template, partial, page=page, feed=feed, **context)
+    older_page = "feed/_feed_page.html" if before is not None else None
+    if side is not None and not (older_page and htmx):
+        context |= side()
+    return render(template, older_page, page=page, feed=feed, **context)
+
+
+def _beside_the_feed() -> dict:
+    """The side column of a wide screen: the incidents one follows (trends come lazily)."""
+    return {
+        "followed_incidents": incidents.followed_incidents(current_user),
+        "sla": partial(incidents.sla_summary, policy=policy()),
+    }
 
 
 @bp.get("/")
 @login_required
 def home():
-    return show_feed(Feed("home"), "feed/home.html", title="Home")
+    return show_feed(Feed("home"), "feed/home.html", _beside_the_feed, title="Home")
 
 
 @bp.get("/all")
 @login_required
 def everything():
-    return show_feed(Feed("all"), "feed/home.html", title="All notes")
+    return show_feed(Feed("all"), "feed/home.html", _beside_the_feed, title="All notes")
+
+
+TRENDING_SHOWN = 6
+
+
+@bp.get("/side/trending")
+@login_required
+def trending_side():
+    """Tags trending in the last 24 hours, for the side column (asked when it shows)."""
+    found = analysis.trends_view(current_user, timedelta(hours=24), None)
+    return render(
+        "feed/_trending_side.html",
+        "feed/_trending_side.html",
+        trending=found["trends"][:TRENDING_SHOWN],
+        emerging=found["emerging"][:TRENDING_SHOWN],
+    )
 
 
 @bp.post("/notes")

@@ -52,10 +52,11 @@ def version_html(text: str) -> Markup:
 _cards: LRUCache = LRUCache(maxsize=20_000)
 
 
-def note_card(note: NoteView, fresh: bool = False) -> Markup:
+def note_card(note: NoteView, fresh: bool = False, in_incident: bool = False) -> Markup:
     """The one way a note is shown: feed/_note.html, cached by what it depends on.
 
     Times inside are absolute (the browser turns them relative), so a card never ages.
+    `in_incident`: on its incident's own page, where naming the incident says nothing.
     """
     if "viewer_id" not in g:  # read the signed-in user once per request, not once per card
         g.viewer_id = current_user.id if current_user.is_authenticated else None
@@ -73,14 +74,32 @@ def note_card(note: NoteView, fresh: bool = False) -> Markup:
         author.display_name,
         note.mentioned,
         note.linked_incidents,
+        note.incident,
+        note.parent,
         is_author,
         fresh,
+        in_incident,
     )
     card = _cards.get(key)
     if card is None:
-        html = render_template("feed/_note.html", note=note, fresh=fresh)  # autoescaped
+        html = render_template(  # autoescaped
+            "feed/_note.html", note=note, fresh=fresh, in_incident=in_incident
+        )
         card = _cards[key] = Markup(html)  # noqa: S704
     return card
+
+
+def initials(name: str) -> str:
+    """Up to two letters standing for a person on their avatar: "Sam Singh" → "SS"."""
+    words = [w for w in name.replace(".", " ").replace("_", " ").split() if w[:1].isalnum()]
+    letters = "".join(w[0] for w in words[:1] + words[1:][-1:]) or name[:2]
+    return letters.upper()
+
+
+def avatar_hue(username: str) -> int:
+    """One of eight avatar colours, the same for a person everywhere (decoration only:
+    the name is always written beside it)."""
+    return sum(username.encode()) % 8
 
 
 def short_time(when: datetime | None) -> str:
@@ -158,5 +177,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(exact_time)
     app.add_template_filter(iso_time)
     app.add_template_filter(duration)
+    app.add_template_filter(initials)
+    app.add_template_filter(avatar_hue)
     app.add_template_filter(sla_words)
     app.jinja_env.globals["TagToken"] = TagToken
