@@ -19,7 +19,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     (Under `flask run` it also starts the background duties, as gunicorn's workers do.)"""
     from flask import Flask
 
-    from app import database, extensions, jobs, results, search, web
+    from app import database, extensions, jobs, live, results, search, web
     from app.cli import register_cli
     from app.config import ROOT, load_settings
 
@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     database.init_app(app)
     search.init_app(app)
     results.init_app(app)
+    live.init_app(app)
     web.register_blueprints(app)
     register_cli(app)
     jobs.start_under_flask_run(app)

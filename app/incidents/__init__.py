@@ -21,6 +21,7 @@ from app.incidents.incident_models import (
 )
 from app.incidents.lifecycle import acknowledge, move, resolve_children
 from app.incidents.queries import (
+    TimelineCursor,
     TimelineItem,
     followed_incidents,
     major_board,
@@ -52,6 +53,7 @@ __all__ = [
     "RESOLUTION_CODES",
     "ClockState",
     "SlaSummary",
+    "TimelineCursor",
     "TimelineItem",
     "acknowledge",
     "add_member",

@@ -8,6 +8,7 @@ from flask import Flask, g, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from app import live as live_updates
 from app import notifications
 from app.errors import Refused
 from app.extensions import htmx
@@ -19,6 +20,7 @@ from app.web import (
     hooks,
     incidents,
     insights,
+    live,
     ops,
     people,
     search,
@@ -48,6 +50,7 @@ def register_blueprints(app: Flask) -> None:
         settings,
         trends,
         insights,
+        live,
         admin,
         hooks,
         ops,
@@ -62,6 +65,9 @@ def _register_headers(app: Flask) -> None:
     @app.before_request
     def _start_timer() -> None:
         g.started = time.perf_counter()
+        # Read before the page's data, so a change committed while it renders is one
+        # the page will hear of (app.live), never one it is told it has seen.
+        g.live_stamp = live_updates.stamp()
 
     @app.after_request
     def _security_headers(response):
@@ -127,4 +133,4 @@ def _register_errors(app: Flask) -> None:
         unread = 0
         if current_user.is_authenticated:
             unread = notifications.unread_count(current_user)
-        return {"unread_notifications": unread}
+        return {"unread_notifications": unread, "live_stamp": g.get("live_stamp", 0)}

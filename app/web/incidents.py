@@ -158,14 +158,18 @@ def show(number: str):
     if act and htmx:  # the menu asked for one action's form, to put under the header
         return render("incidents/_action.html", incident=incident, act=act, **forms)
     newest_first = accounts.preferences(current_user).timeline_order == "newest"
+    after = incidents.TimelineCursor.parse(request.args.get("after"))
+    if after is not None and htmx:  # a live page: what arrived since it last looked
+        return _arrived(incident, after, newest_first)
+    timeline = incidents.timeline(incident, current_user, newest_first=newest_first)
     return render(
         "incidents/show.html",
-        "incidents/_timeline.html",
         incident=incident,
         act=act,
         actions=[(name, ACTIONS[name]) for name in offered if name != "resolve"],
         newest_first=newest_first,
-        timeline=incidents.timeline(incident, current_user, newest_first=newest_first),
+        timeline=timeline,
+        cursor=incidents.TimelineCursor().past(timeline),
         clock=incidents.sla_summary(incident, policy()),
         team=incidents.members(incident),
         parent=incidents.parent_of(incident, current_user),
@@ -179,6 +183,20 @@ def show(number: str):
         member_form=MemberForm(),
         roles=MEMBER_ROLES,
         **forms,
+    )
+
+
+def _arrived(incident, after, newest_first: bool):
+    """The entries that arrived after `after`, to add to a live timeline, with the state
+    line afresh when something changed."""
+    arrived = incidents.timeline(incident, current_user, newest_first=newest_first, after=after)
+    return render(
+        "incidents/_live.html",
+        incident=incident,
+        entries=arrived,
+        newest_first=newest_first,
+        cursor=after.past(arrived),
+        clock=incidents.sla_summary(incident, policy()),
     )
 
 

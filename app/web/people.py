@@ -52,12 +52,6 @@ def inbox():
     )
 
 
-@bp.get("/notifications/count")
-@login_required
-def unread():
-    return render("people/_unread.html", "people/_unread.html")
-
-
 @bp.post("/notifications/read")
 @login_required
 def mark_read():

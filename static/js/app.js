@@ -251,6 +251,87 @@
     document.querySelectorAll("[data-sla][data-due]").forEach((badge) => tickSla(badge, now));
   }
 
+  // --- live updates: one tiny question a second (app/live.py) -------------------------
+  // /live answers 204 while nothing changed; when the change counter moves the page's own
+  // parts ask their question once (htmx triggers on i2i:changed), and a new unread count
+  // goes straight into the badge. The tab title counts what waits: unread notifications,
+  // new notes above the feed, timeline entries that arrived while the tab was hidden.
+  const live = { stamp: "", unread: 0, unseen: 0, title: "" };
+
+  function setBadge(count) {
+    const badge = document.getElementById("unread");
+    if (!badge) return;
+    badge.classList.toggle("hidden", !count);
+    badge.replaceChildren();
+    if (!count) return;
+    const before = document.createElement("span");
+    before.className = "visually-hidden";
+    before.textContent = ", ";
+    const after = before.cloneNode();
+    after.textContent = " unread";
+    badge.append(before, String(count), after);
+  }
+
+  function showWaiting() {
+    const bar = document.getElementById("new-bar");
+    const waiting = live.unread + live.unseen + (bar ? Number(bar.dataset.waiting || 0) : 0);
+    const count = waiting > 99 ? "99+" : String(waiting);
+    document.title = waiting ? `(${count}) ${live.title}` : live.title;
+  }
+
+  async function askForChanges(url, every) {
+    try {
+      const query = `?s=${encodeURIComponent(live.stamp)}&u=${live.unread}`;
+      const response = await fetch(url + query, {
+        headers: { Accept: "application/json" },
+        cache: "no-store",
+        credentials: "same-origin",
+      });
+      if (response.status === 401) return; // signed out: stop asking
+      if (response.status === 200) {
+        const now = await response.json();
+        if (now.u !== live.unread) {
+          live.unread = now.u;
+          setBadge(now.u);
+        }
+        if (now.s !== live.stamp) {
+          live.stamp = now.s;
+          document.body.dispatchEvent(new CustomEvent("i2i:changed"));
+        }
+        showWaiting();
+      }
+    } catch (error) {
+      // the server restarting, say: ask again at the next tick
+    }
+    setTimeout(() => askForChanges(url, every), every);
+  }
+
+  function startLive() {
+    const body = document.body;
+    if (!body.dataset.liveUrl) return;
+    live.stamp = body.dataset.liveStamp || "";
+    live.unread = Number(body.dataset.unread || 0);
+    live.title = document.title;
+    const every = Math.max(1, Number(body.dataset.pollSeconds || 1)) * 1000;
+    setTimeout(() => askForChanges(body.dataset.liveUrl, every), every);
+    showWaiting();
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") {
+        live.unseen = 0;
+        showWaiting();
+      }
+    });
+  }
+
+  // A live timeline got entries: one per entry (the composer may have put one there first).
+  function dedupeEntries(list) {
+    const seen = new Set();
+    list.querySelectorAll(":scope > li[data-entry]").forEach((item) => {
+      if (seen.has(item.dataset.entry)) item.remove();
+      else seen.add(item.dataset.entry);
+    });
+  }
+
   // --- action menus: Escape or a click elsewhere closes them ---------------------------
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Escape") return;
@@ -308,12 +389,24 @@
     setInterval(() => refreshTimes(document), 30000);
     tickAllSla();
     setInterval(tickAllSla, 1000);
+    startLive();
   });
 
   document.addEventListener("htmx:afterSwap", (event) => {
     const list = event.detail.target.closest(".feed");
     if (list) dedupeNotes(list);
+    const timeline = document.getElementById("incident-timeline");
+    if (timeline) dedupeEntries(timeline);
+    const marker = document.getElementById("incident-live");
+    if (marker && !marker.dataset.counted) {
+      marker.dataset.counted = "1";
+      if (document.visibilityState !== "visible") {
+        live.unseen += Number(marker.dataset.arrived || 0);
+      }
+    }
     setUp(document);
+    tickAllSla();
+    showWaiting();
   });
 
   document.addEventListener("htmx:afterRequest", (event) => {
