@@ -241,6 +241,7 @@ class NoteView:
     edited_at: datetime | None
     retracted_at: datetime | None
     reply_count: int
+    retracted_by_id: int | None
     author: Author
     # What its text may link: the people mentioned when it was written, and the incident
     # numbers it names that the viewer may open (others stay plain text, so a link never
@@ -282,6 +283,7 @@ _NOTE_COLUMNS = [
     Note.edited_at,
     Note.retracted_at,
     Note.reply_count,
+    Note.retracted_by_id,
 ]
 # The incident a card names and the parent a reply quotes, each joined only when the
 # viewer may see it (by primary key: no extra statement, no sort).

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from app import readings
 from app.clock import utcnow
 from app.feeds import NoteView
+from app.notes import UNDO_WINDOW
 from app.text import TagToken, render_note
 from app.web.insights import VIEWS as INSIGHT_VIEWS
 
@@ -59,8 +60,11 @@ def note_card(note: NoteView, fresh: bool = False, in_incident: bool = False) ->
     `in_incident`: on its incident's own page, where naming the incident says nothing.
     """
     if "viewer_id" not in g:  # read the signed-in user once per request, not once per card
-        g.viewer_id = current_user.id if current_user.is_authenticated else None
+        signed_in = current_user.is_authenticated
+        g.viewer_id = current_user.id if signed_in else None
+        g.viewer_is_admin = signed_in and current_user.role == "admin"
     is_author = note.author_id == g.viewer_id
+    can_retract = is_author or g.viewer_is_admin
     author = note.author
     key = (
         note.id,
@@ -77,13 +81,18 @@ def note_card(note: NoteView, fresh: bool = False, in_incident: bool = False) ->
         note.incident,
         note.parent,
         is_author,
+        can_retract,
         fresh,
         in_incident,
     )
     card = _cards.get(key)
     if card is None:
-        html = render_template(  # autoescaped
-            "feed/_note.html", note=note, fresh=fresh, in_incident=in_incident
+        html = render_template(  # autoescaped; no CSRF token inside: a card is shared
+            "feed/_note.html",
+            note=note,
+            fresh=fresh,
+            in_incident=in_incident,
+            can_retract=can_retract,
         )
         card = _cards[key] = Markup(html)  # noqa: S704
     return card
@@ -170,6 +179,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(note_html)
     app.add_template_filter(short_time)
     app.add_template_global(note_card)
+    app.add_template_global(UNDO_WINDOW, "undo_window")
+    app.add_template_global(int(UNDO_WINDOW.total_seconds() // 60), "undo_minutes")
     app.add_template_global(readings, "readings")
     app.add_template_global(INSIGHT_VIEWS, "insight_views")
     app.add_template_filter(version_html)

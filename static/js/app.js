@@ -345,12 +345,14 @@
     document.querySelectorAll("details[data-menu][open]").forEach((menu) => {
       if (!menu.contains(event.target) || event.target.closest(".menu-list a")) menu.open = false;
     });
-    const close = event.target.closest && event.target.closest("[data-close-panel]");
+    // A "Cancel" in a form htmx put in place empties its slot (without JavaScript it is a
+    // link back to the page).
+    const close = event.target.closest && event.target.closest("[data-close]");
     if (close) {
-      const panel = close.closest(".action-panel");
-      if (panel) {
+      const slot = close.closest("[data-closable]");
+      if (slot) {
         event.preventDefault();
-        panel.textContent = "";
+        slot.textContent = "";
       }
     }
   });
