@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
+from app.accounts import is_muted
 from app.database import increment, write_transaction
 from app.errors import Refused
 from app.extensions import db
@@ -18,9 +19,15 @@ from app.models import Follow, Hashtag, Incident, Note, Notification, User, utcn
 from app.visibility import visible_incidents_clause, visible_notes_clause
 
 
+def wants(user: User | None, kind: str) -> bool:
+    """Whether `user` wants notifications of `kind` (they may mute kinds in their settings):
+    every way of notifying asks this first."""
+    return user is not None and not is_muted(user, kind)
+
+
 def notify(user: User, kind: str, note: Note, actor: User) -> None:
     """Queue one notification (never for one's own note, never twice for the same note)."""
-    if user.id == actor.id:
+    if user.id == actor.id or not wants(user, kind):
         return
     exists = db.session.scalar(
         select(Notification.id).where(
@@ -44,6 +51,8 @@ def notify(user: User, kind: str, note: Note, actor: User) -> None:
 
 def notify_about_incident(user_id: int, kind: str, incident: Incident) -> bool:
     """Queue one notification about an incident (once per person, kind and incident)."""
+    if not wants(db.session.get(User, user_id), kind):
+        return False
     exists_already = db.session.scalar(
         select(Notification.id).where(
             Notification.user_id == user_id,
@@ -81,7 +90,10 @@ def notify_trending(trends: list[dict], now: datetime | None = None) -> int:
                 Follow.target_id == tag.id,
                 Follow.follower_id.not_in(told),
             )
-            for user_id in db.session.scalars(followers):
+            for user in db.session.scalars(select(User).where(User.id.in_(followers))):
+                if not wants(user, "trending"):
+                    continue
+                user_id = user.id
                 db.session.add(
                     Notification(
                         user_id=user_id,

@@ -42,7 +42,7 @@ from app.incidents.records import (
     update_fields,
 )
 from app.incidents.sla import ClockState, SlaSummary, at_risk, sla, sla_summary, warn_sla
-from app.incidents.team import add_member, can_work, members, remove_member
+from app.incidents.team import add_member, can_work, members, remove_member, worked_by
 from app.itil import MOVES, OPEN, RESOLUTION_CODES
 
 __all__ = [
@@ -91,4 +91,5 @@ __all__ = [
     "timeline",
     "update_fields",
     "warn_sla",
+    "worked_by",
 ]

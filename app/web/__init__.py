@@ -8,8 +8,8 @@ from flask import Flask, g, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from app import accounts, notifications
 from app import live as live_updates
-from app import notifications
 from app.errors import Refused
 from app.extensions import htmx
 from app.web import (
@@ -130,7 +130,12 @@ def _register_errors(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
-        unread = 0
+        unread, theme = 0, "auto"
         if current_user.is_authenticated:
             unread = notifications.unread_count(current_user)
-        return {"unread_notifications": unread, "live_stamp": g.get("live_stamp", 0)}
+            theme = accounts.preferences(current_user).theme
+        return {
+            "unread_notifications": unread,
+            "live_stamp": g.get("live_stamp", 0),
+            "theme": theme,
+        }

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from cachetools import LRUCache
 from flask import Flask, current_app, g, render_template, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from app import readings
+from app import accounts, readings
 from app.clock import utcnow
 from app.feeds import NoteView
 from app.notes import UNDO_WINDOW
@@ -84,6 +85,7 @@ def note_card(note: NoteView, fresh: bool = False, in_incident: bool = False) ->
         can_retract,
         fresh,
         in_incident,
+        viewer_zone().key,
     )
     card = _cards.get(key)
     if card is None:
@@ -111,9 +113,18 @@ def avatar_hue(username: str) -> int:
     return sum(username.encode()) % 8
 
 
+def viewer_zone() -> ZoneInfo:
+    """The signed-in person's time zone (their settings; UTC otherwise), read once a request."""
+    if "zone" not in g:
+        signed_in = current_user.is_authenticated
+        g.zone = ZoneInfo(accounts.preferences(current_user if signed_in else None).time_zone)
+    return g.zone
+
+
 def short_time(when: datetime | None) -> str:
-    """A compact absolute time, shown until the browser replaces it with a relative one."""
-    return when.strftime("%-d %b %Y, %H:%M UTC") if when else ""
+    """A compact absolute time in the viewer's zone, shown until the browser replaces it
+    with a relative one."""
+    return when.astimezone(viewer_zone()).strftime("%-d %b %Y, %H:%M %Z") if when else ""
 
 
 def relative_time(when: datetime | None, now: datetime | None = None) -> str:
@@ -168,7 +179,7 @@ def sla_words(state) -> str:
 
 
 def exact_time(when: datetime | None) -> str:
-    return when.strftime("%Y-%m-%d %H:%M:%S UTC") if when else ""
+    return when.astimezone(viewer_zone()).strftime("%Y-%m-%d %H:%M:%S %Z") if when else ""
 
 
 def iso_time(when: datetime | None) -> str:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from app import accounts, follows, notifications, tags
+from app import accounts, follows, incidents, notifications, tags
 from app.feeds import Feed
 from app.web.feed import show_feed
 from app.web.forms import EmptyForm, require_valid
 from app.web.pages import render
-from app.web.params import local_path, page_number, record_id
+from app.web.params import local_path, page_number, policy, record_id
 
 bp = Blueprint("people", __name__)
 
@@ -22,8 +24,12 @@ def profile(username: str):
     return show_feed(
         Feed("user", person.id),
         "people/profile.html",
+        lambda: {
+            "works_on": tags.works_on(person),
+            "their_incidents": incidents.worked_by(person, current_user),
+            "sla": partial(incidents.sla_summary, policy=policy()),
+        },
         person=person,
-        works_on=tags.works_on(person),
         title=f"@{person.username}",
         following=follows.is_following(current_user, "user", person.id),
         action_form=EmptyForm(),
