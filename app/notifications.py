@@ -167,8 +167,8 @@ def mark_read(user: User, notification_id: int | None = None) -> None:
 KIND_LABELS = {
     "mention": "Mentions",
     "reply": "Replies",
-    "sla_respond": "About to miss its respond-by time",
-    "sla_resolve": "About to miss its resolve-by time",
+    "sla_respond": "SLA: about to miss its respond-by time",
+    "sla_resolve": "SLA: about to miss its resolve-by time",
     "trending": "Tags you follow, trending",
     "insight_status": "Insights you follow",
     "interview": "Interview requests",
