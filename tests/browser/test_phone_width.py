@@ -7,6 +7,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from playwright.sync_api import expect
 
 from app import accounts, incidents
 from app.notes import post_note
@@ -67,6 +68,8 @@ def test_every_page_fits_a_phone(new_page, site, live, width):
     for path in [*PAGES, *incident, *own]:
         page.goto(path)
         page.wait_for_load_state("networkidle")
+        if path.startswith("/search"):  # measured with its hits, once the index has them
+            expect(page.locator(".hits > li").first).to_be_visible()
         seen = page.evaluate("document.documentElement.scrollWidth")
         if seen > width:
             wide[path] = seen
