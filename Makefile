@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export I2I_ENV ?= development
 
-.PHONY: run test install system-deps pdf-deps lint format bench vendor clean
+.PHONY: run test install system-deps pdf-deps lint format bench screens vendor clean
 
 install: $(STAMP)
 
@@ -62,6 +62,11 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/feed_and_post.py
+
+# Screenshots of the incident page, a feed, the incident list, search and notifications,
+# desktop and phone, into docs/screens/ (a throw-away demo, Debian's Chromium).
+screens: $(STAMP) system-deps
+	$(BIN)/python bench/screens.py
 
 # Refresh the vendored front-end files from the npm registry (never a CDN at run time).
 vendor:

@@ -19,7 +19,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     (Under `flask run` it also starts the background duties, as gunicorn's workers do.)"""
     from flask import Flask
 
-    from app import analysis, database, extensions, jobs, queue, reports, results, search, web
+    from app import analysis, database, extensions, jobs, live, queue, reports, results, search, web
     from app.cli import register_cli
     from app.config import ROOT, load_settings
 
@@ -37,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     search.init_app(app)
     results.init_app(app)
     queue.init_app(app, runners={"analysis": analysis.run_job, "report": reports.run_job})
+    live.init_app(app)
     web.register_blueprints(app)
     register_cli(app)
     jobs.start_under_flask_run(app)

@@ -1,6 +1,11 @@
-"""People and their roles: creating accounts, checking passwords, changing roles."""
+"""People and their roles: creating accounts, checking passwords, changing roles, and
+what each person chose on their settings page (`preferences`)."""
 
 from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from functools import cache
+from zoneinfo import available_timezones
 
 import regex
 from sqlalchemy import func, select
@@ -129,3 +134,85 @@ def ensure_accounts(usernames: set[str]) -> dict[str, int]:
     insert_ignoring_duplicates(User, rows)
     found = db.session.execute(select(User.username, User.id).where(User.username.in_(usernames)))
     return dict(found.all())
+
+
+# What a person may choose on their settings page. `User.preferences` is a JSON dict that
+# may miss keys (older accounts) or hold values no longer offered; `preferences` is the one
+# place that reads it, falling back to these defaults.
+TIMELINE_ORDERS = ("newest", "oldest")
+THEMES = ("auto", "light", "dark")
+
+
+@dataclass(frozen=True)
+class Preferences:
+    timeline_order: str = "newest"  # an incident's timeline: newest or oldest first
+    time_zone: str = "UTC"  # IANA name; times on pages are shown in it
+    theme: str = "auto"  # auto follows the system's light or dark setting
+    muted: frozenset[str] = frozenset()  # notification kinds not to be told about
+
+
+@cache
+def time_zones() -> frozenset[str]:
+    return frozenset(available_timezones()) | {"UTC"}
+
+
+def preferences(user: User | None) -> Preferences:
+    """What `user` chose, each value checked, defaults for what is missing or unknown."""
+    stored = (user.preferences if user is not None else None) or {}
+    chosen = Preferences()
+    if stored.get("timeline_order") in TIMELINE_ORDERS:
+        chosen = replace(chosen, timeline_order=stored["timeline_order"])
+    if stored.get("theme") in THEMES:
+        chosen = replace(chosen, theme=stored["theme"])
+    if isinstance(stored.get("time_zone"), str) and stored["time_zone"] in time_zones():
+        chosen = replace(chosen, time_zone=stored["time_zone"])
+    if isinstance(stored.get("muted"), list):
+        muted = frozenset(kind for kind in stored["muted"] if isinstance(kind, str))
+        chosen = replace(chosen, muted=muted)
+    return chosen
+
+
+def set_preferences(user: User, **changes) -> Preferences:
+    """Store some of `user`'s choices (the others are kept); a value not offered is refused."""
+    chosen = preferences(user)
+    if "timeline_order" in changes and changes["timeline_order"] not in TIMELINE_ORDERS:
+        raise Refused("Choose newest or oldest first.")
+    if "theme" in changes and changes["theme"] not in THEMES:
+        raise Refused(f"Choose a theme: {', '.join(THEMES)}.")
+    if "time_zone" in changes and changes["time_zone"] not in time_zones():
+        raise Refused("Choose a time zone from the list (e.g. Europe/Amsterdam or UTC).")
+    if "muted" in changes:
+        changes["muted"] = frozenset(str(kind)[:40] for kind in changes["muted"])
+    chosen = replace(chosen, **changes)
+    stored = asdict(chosen) | {"muted": sorted(chosen.muted)}
+    with write_transaction():
+        user.preferences = stored  # a new dict: SQLAlchemy sees the JSON column change
+    return chosen
+
+
+def is_muted(user: User, kind: str) -> bool:
+    """Whether `user` asked not to be told about notifications of `kind`."""
+    return kind in preferences(user).muted
+
+
+def rename(user: User, display_name: str) -> None:
+    """Change how one's name is shown (the username stays)."""
+    name = " ".join((display_name or "").split())
+    if not name:
+        raise Refused("A display name needs some text.")
+    if len(name) > 80:
+        raise Refused("A display name is at most 80 characters.")
+    with write_transaction():
+        user.display_name = name
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change one's password, proving the current one first."""
+    if user.password_hash is None or not check_password_hash(user.password_hash, current or ""):
+        raise Refused("The current password is not right; nothing was changed.")
+    if len(new or "") < MIN_PASSWORD:
+        raise Refused(f"A password needs at least {MIN_PASSWORD} characters.")
+    if len(new) > 200:
+        raise Refused("A password is at most 200 characters.")
+    with write_transaction():
+        user.password_hash = generate_password_hash(new)

@@ -68,7 +68,7 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "RATELIMIT_HEADERS_ENABLED": True,
         "I2I_LOGIN_RATE_LIMIT": os.environ.get("I2I_LOGIN_RATE_LIMIT", "5 per minute"),
         "I2I_FEED_PAGE_SIZE": int(os.environ.get("I2I_FEED_PAGE_SIZE", "20")),
-        "I2I_POLL_SECONDS": int(os.environ.get("I2I_POLL_SECONDS", "15")),
+        "I2I_POLL_SECONDS": int(os.environ.get("I2I_POLL_SECONDS", "1")),
         "I2I_SEARCH_CACHE_MB": int(os.environ.get("I2I_SEARCH_CACHE_MB", "256")),
         "I2I_INCIDENT_PATTERN": os.environ.get("I2I_INCIDENT_PATTERN", r"INC\d{7}"),
         "I2I_PRIORITY_MATRIX": priority_matrix(os.environ.get("I2I_PRIORITY_MATRIX")),

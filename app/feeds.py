@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from sqlalchemy import Integer, Select, bindparam, func, or_, select, tuple_, union_all
+from sqlalchemy import Integer, Select, and_, bindparam, func, or_, select, tuple_, union_all
+from sqlalchemy.orm import aliased
 
 from app import follows
 from app.errors import Refused
@@ -204,6 +205,28 @@ class Author:
 
 
 @dataclass(frozen=True)
+class IncidentBadge:
+    """The incident a note belongs to, as its card names it."""
+
+    number: str
+    title: str
+    status: str
+
+
+@dataclass(frozen=True)
+class ParentSnippet:
+    """The start of the note a reply answers, as its card quotes it."""
+
+    id: int
+    username: str
+    display_name: str
+    text: str  # at most SNIPPET characters, "…" added when cut
+
+
+SNIPPET = 100
+
+
+@dataclass(frozen=True)
 class NoteView:
     """A note as a feed shows it: plain values read in one query, no ORM bookkeeping
     (a feed page is read far more often than anything on it changes)."""
@@ -218,12 +241,17 @@ class NoteView:
     edited_at: datetime | None
     retracted_at: datetime | None
     reply_count: int
+    retracted_by_id: int | None
     author: Author
     # What its text may link: the people mentioned when it was written, and the incident
     # numbers it names that the viewer may open (others stay plain text, so a link never
     # tells a restricted incident from one that does not exist).
     mentioned: frozenset[str] = frozenset()
     linked_incidents: frozenset[str] = frozenset()
+    # Its incident (even when the text does not name it) and, for a reply, the start of
+    # its parent: both only when the viewer may see them.
+    incident: IncidentBadge | None = None
+    parent: ParentSnippet | None = None
 
     @property
     def is_retracted(self) -> bool:
@@ -255,9 +283,43 @@ _NOTE_COLUMNS = [
     Note.edited_at,
     Note.retracted_at,
     Note.reply_count,
+    Note.retracted_by_id,
 ]
-_CARD_COLUMNS = [*_NOTE_COLUMNS, User.username, User.display_name, _MENTIONED, _LINKED]
-_NOTES_BY_ID = (
+# The incident a card names and the parent a reply quotes, each joined only when the
+# viewer may see it (by primary key: no extra statement, no sort).
+_CardIncident = aliased(Incident, name="card_incident")
+_Parent = aliased(Note, name="parent_note")
+_ParentAuthor = aliased(User, name="parent_author")
+_CARD_COLUMNS = [
+    *_NOTE_COLUMNS,
+    User.username,
+    User.display_name,
+    _MENTIONED,
+    _LINKED,
+    _CardIncident.number,
+    _CardIncident.title,
+    _CardIncident.status,
+    _ParentAuthor.username,
+    _ParentAuthor.display_name,
+    func.substr(_Parent.text, 1, SNIPPET + 1),
+]
+
+
+def _with_context(query: Select) -> Select:
+    """A card query with the outer joins its incident and parent columns read."""
+    return (
+        query.outerjoin(
+            _CardIncident,
+            and_(_CardIncident.id == Note.incident_id, visible_incidents_by_params(_CardIncident)),
+        )
+        .outerjoin(
+            _Parent, and_(_Parent.id == Note.reply_to_id, visible_notes_clause(None, _Parent))
+        )
+        .outerjoin(_ParentAuthor, _ParentAuthor.id == _Parent.author_id)
+    )
+
+
+_NOTES_BY_ID = _with_context(
     select(*_CARD_COLUMNS)
     .join(User, User.id == Note.author_id)
     .where(Note.id.in_(bindparam("ids", expanding=True)))
@@ -271,13 +333,13 @@ _VISIBLE_NOTES_BY_ID = _NOTES_BY_ID.where(visible_notes_clause(None))
 def _notes_statement(kind: str, direction: str, tags: int = 0, incidents: int = 0) -> Select:
     """A page's notes with their authors: `_statement`'s rows joined to theirs, in order."""
     cut = _statement(kind, direction, tags, incidents).subquery()
-    return (
+    query = (
         select(*_CARD_COLUMNS)
         .select_from(cut)
         .join(Note, Note.id == cut.c.id)
         .join(User, User.id == Note.author_id)
-        .order_by(*_order(cut.c.sort_at, cut.c.id, direction))
     )
+    return _with_context(query).order_by(*_order(cut.c.sort_at, cut.c.id, direction))
 
 
 @lru_cache(maxsize=256)
@@ -289,12 +351,19 @@ def _others_statement(kind: str, direction: str, tags: int = 0, incidents: int =
 
 
 def _view(row) -> NoteView:
-    *values, username, display_name, mentioned, linked = row
+    *values, username, display_name, mentioned, linked = row[:-6]
+    number, title, status, parent_username, parent_name, parent_text = row[-6:]
+    parent = None
+    if parent_username is not None:
+        snippet = parent_text if len(parent_text) <= SNIPPET else parent_text[:SNIPPET] + "…"
+        parent = ParentSnippet(row.reply_to_id, parent_username, parent_name, snippet)
     return NoteView(
         *values,
         author=Author(row.author_id, username, display_name),
         mentioned=frozenset((mentioned or "").split()),
         linked_incidents=frozenset((linked or "").split()),
+        incident=IncidentBadge(number, title, status) if number is not None else None,
+        parent=parent,
     )
 
 

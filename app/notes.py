@@ -197,16 +197,52 @@ def edit_note(actor: User, note: Note, text: str, pattern: str = DEFAULT_INCIDEN
     return note
 
 
-def retract_note(actor: User, note: Note) -> None:
-    """Hide a note from every feed. Its text stays for audit; authors and admins may retract."""
+# How long the person who retracted a note may take it back ("Undo").
+UNDO_WINDOW = timedelta(minutes=5)
+
+
+def check_can_retract(actor: User, note: Note) -> None:
     if note.author_id != actor.id and actor.role != "admin":
         raise Forbidden("You can only retract your own notes.")
+
+
+def retract_note(actor: User, note: Note) -> None:
+    """Hide a note from every feed. Its text stays for audit; authors and admins may retract."""
+    check_can_retract(actor, note)
     if note.is_retracted:
         return
     with write_transaction():
         tags.uncount_note(note)
         note.retracted_at, note.retracted_by_id = utcnow(), actor.id
         db.session.flush()
+        outbox.enqueue([note.id])
+        notifications.recount(notifications.notified_about(note))
+
+
+def may_undo_retraction(
+    actor: User | None, retracted_at: datetime | None, retracted_by_id: int | None, now=None
+) -> bool:
+    """Whether `actor` may still take back a retraction: the one who retracted it, within
+    UNDO_WINDOW (after that the retraction stands; the text stays for audit)."""
+    if actor is None or retracted_at is None or retracted_by_id != actor.id:
+        return False
+    return (now or utcnow()) - retracted_at <= UNDO_WINDOW
+
+
+def restore_note(actor: User, note: Note) -> None:
+    """Undo a retraction: the note is back in every feed, count and search as it was (its
+    earlier versions untouched)."""
+    if not note.is_retracted:
+        return
+    if note.retracted_by_id != actor.id:
+        raise Forbidden("Only who retracted a note can undo it.")
+    if not may_undo_retraction(actor, note.retracted_at, note.retracted_by_id):
+        minutes = int(UNDO_WINDOW.total_seconds() // 60)
+        raise Refused(f"Too late: a retraction can be undone within {minutes} minutes.")
+    with write_transaction():
+        note.retracted_at, note.retracted_by_id = None, None
+        db.session.flush()
+        tags.count_note_again(note)
         outbox.enqueue([note.id])
         notifications.recount(notifications.notified_about(note))
 

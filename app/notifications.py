@@ -4,19 +4,30 @@ duties), read from the inbox."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
+from app.accounts import is_muted
 from app.database import increment, write_transaction
+from app.errors import Refused
 from app.extensions import db
 from app.models import Follow, Hashtag, Incident, Note, Notification, User, utcnow
 from app.visibility import visible_incidents_clause, visible_notes_clause
 
 
+def wants(user: User | None, kind: str) -> bool:
+    """Whether `user` wants notifications of `kind` (they may mute kinds in their settings):
+    every way of notifying asks this first."""
+    return user is not None and not is_muted(user, kind)
+
+
 def notify(user: User, kind: str, note: Note, actor: User) -> None:
     """Queue one notification (never for one's own note, never twice for the same note)."""
-    if user.id == actor.id:
+    if user.id == actor.id or not wants(user, kind):
         return
     exists = db.session.scalar(
         select(Notification.id).where(
@@ -40,6 +51,8 @@ def notify(user: User, kind: str, note: Note, actor: User) -> None:
 
 def notify_about_incident(user_id: int, kind: str, incident: Incident) -> bool:
     """Queue one notification about an incident (once per person, kind and incident)."""
+    if not wants(db.session.get(User, user_id), kind):
+        return False
     exists_already = db.session.scalar(
         select(Notification.id).where(
             Notification.user_id == user_id,
@@ -77,7 +90,10 @@ def notify_trending(trends: list[dict], now: datetime | None = None) -> int:
                 Follow.target_id == tag.id,
                 Follow.follower_id.not_in(told),
             )
-            for user_id in db.session.scalars(followers):
+            for user in db.session.scalars(select(User).where(User.id.in_(followers))):
+                if not wants(user, "trending"):
+                    continue
+                user_id = user.id
                 db.session.add(
                     Notification(
                         user_id=user_id,
@@ -143,3 +159,165 @@ def mark_read(user: User, notification_id: int | None = None) -> None:
             query = query.where(Notification.id == notification_id)
         db.session.execute(query.values(read_at=utcnow()))
         recount([user.id])
+
+
+# The inbox, grouped: one group per kind and incident (a mention's or reply's incident is
+# its note's), newest group first. Kinds come from several parts of I2I (the insight wing
+# adds its own), so a kind without a label here still reads sensibly.
+KIND_LABELS = {
+    "mention": "Mentions",
+    "reply": "Replies",
+    "sla_respond": "SLA: about to miss its respond-by time",
+    "sla_resolve": "SLA: about to miss its resolve-by time",
+    "trending": "Tags you follow, trending",
+    "insight_status": "Insights you follow",
+    "interview": "Interview requests",
+    "interview_answer": "Interview answers",
+}
+GROUPS_A_PAGE = 20
+SHOWN_A_GROUP = 3
+KIND = re.compile(r"[a-z][a-z_]{0,39}")
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind) or kind.replace("_", " ").capitalize()
+
+
+@dataclass
+class Group:
+    kind: str
+    incident: Incident | None
+    count: int
+    unread: int
+    latest_at: datetime
+    items: list[Notification] = field(default_factory=list)  # the newest SHOWN_A_GROUP
+
+    @property
+    def label(self) -> str:
+        return kind_label(self.kind)
+
+    @property
+    def key(self) -> str:
+        """What a form names the group by: kind and incident id (0: none)."""
+        return f"{self.kind}:{self.incident.id if self.incident else 0}"
+
+
+@dataclass
+class Inbox:
+    groups: list[Group]
+    page: int
+    pages: int
+    kinds: list[tuple[str, int]]  # every kind the person has, with its unread count
+
+
+def _subject():
+    """The incident a notification is about: its own, or its note's."""
+    return func.coalesce(Notification.incident_id, Note.incident_id)
+
+
+def _rows(user: User, kind: str | None):
+    """The person's visible notifications as rows: id, kind, subject, unread, created."""
+    query = _visible(user).with_only_columns(
+        Notification.id,
+        Notification.kind,
+        _subject().label("subject"),
+        case((Notification.read_at.is_(None), 1), else_=0).label("unread"),
+        Notification.created_at,
+    )
+    if kind:
+        query = query.where(Notification.kind == kind)
+    return query.subquery()
+
+
+def inbox_groups(
+    user: User, *, page: int = 1, kind: str | None = None, per_page: int = GROUPS_A_PAGE
+) -> Inbox:
+    """One page of `user`'s notifications grouped by kind and incident, newest first,
+    each group with its counts and newest few (all of a `kind` when given)."""
+    if kind and not KIND.fullmatch(kind):
+        raise Refused("That is not a kind of notification.")
+    rows = _rows(user, kind)
+    grouped = select(
+        rows.c.kind,
+        rows.c.subject,
+        func.count().label("count"),
+        func.sum(rows.c.unread).label("unread"),
+        func.max(rows.c.created_at).label("latest_at"),
+        func.max(rows.c.id).label("latest_id"),
+    ).group_by(rows.c.kind, rows.c.subject)
+    total = db.session.scalar(select(func.count()).select_from(grouped.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    found = db.session.execute(
+        grouped.order_by(func.max(rows.c.id).desc()).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    incidents = _incidents({r.subject for r in found if r.subject is not None})
+    groups = [
+        Group(r.kind, incidents.get(r.subject), r.count, r.unread or 0, r.latest_at) for r in found
+    ]
+    _fill(user, rows, groups)
+    return Inbox(groups, page, pages, _kinds(user))
+
+
+def _incidents(ids: set[int]) -> dict[int, Incident]:
+    if not ids:
+        return {}
+    return {i.id: i for i in db.session.scalars(select(Incident).where(Incident.id.in_(ids)))}
+
+
+def _fill(user: User, rows, groups: list[Group]) -> None:
+    """The newest SHOWN_A_GROUP notifications of each group, read in one statement."""
+    if not groups:
+        return
+    rank = (
+        func.row_number()
+        .over(partition_by=(rows.c.kind, rows.c.subject), order_by=rows.c.id.desc())
+        .label("rank")
+    )
+    wanted = [
+        and_(
+            rows.c.kind == g.kind,
+            rows.c.subject == g.incident.id if g.incident else rows.c.subject.is_(None),
+        )
+        for g in groups
+    ]
+    ranked = select(rows.c.id, rank).where(or_(*wanted)).subquery()
+    ids = select(ranked.c.id).where(ranked.c.rank <= SHOWN_A_GROUP)
+    query = (
+        select(Notification)
+        .where(Notification.id.in_(ids))
+        .options(
+            selectinload(Notification.actor),
+            selectinload(Notification.note),
+            selectinload(Notification.tag),
+        )
+        .order_by(Notification.id.desc())
+    )
+    by_key = {g.key: g for g in groups}
+    for item in db.session.scalars(query):
+        subject = item.incident_id or (item.note.incident_id if item.note else None)
+        by_key[f"{item.kind}:{subject or 0}"].items.append(item)
+
+
+def _kinds(user: User) -> list[tuple[str, int]]:
+    rows = _rows(user, None)
+    query = select(rows.c.kind, func.sum(rows.c.unread)).group_by(rows.c.kind).order_by(rows.c.kind)
+    return [(kind, unread or 0) for kind, unread in db.session.execute(query)]
+
+
+def mark_group_read(user: User, kind: str, incident_id: int | None) -> int:
+    """Mark one group of `user`'s notifications read (a kind, about one incident or none);
+    returns how many were unread."""
+    if not KIND.fullmatch(kind or ""):
+        raise Refused("That is not a kind of notification.")
+    rows = _rows(user, kind)
+    about = rows.c.subject == incident_id if incident_id else rows.c.subject.is_(None)
+    ids = select(rows.c.id).where(about, rows.c.unread == 1)
+    with write_transaction():
+        done = db.session.execute(
+            update(Notification)
+            .where(Notification.id.in_(ids))
+            .values(read_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        recount([user.id])
+    return done

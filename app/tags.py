@@ -139,6 +139,15 @@ def uncount_note(note: Note) -> None:
             _count_note(tag_id, note.author_id, -1)
 
 
+def count_note_again(note: Note) -> None:
+    """A retracted note comes back (its retraction undone): what `uncount_note` took away."""
+    tag_ids = list(db.session.scalars(select(NoteTag.tag_id).where(NoteTag.note_id == note.id)))
+    tag_hours.count_note(note, tag_ids, 1)
+    if is_public(note):
+        for tag_id in tag_ids:
+            _count_note(tag_id, note.author_id, 1)
+
+
 def _count_note(tag_id: int, author_id: int, delta: int) -> None:
     increment(Hashtag, tag_id, "note_count", delta)
     add_to_counter(TagAuthor, {"tag_id": tag_id, "user_id": author_id}, "note_count", delta)

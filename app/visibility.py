@@ -94,25 +94,27 @@ def viewer_params(viewer: User | None) -> dict[str, object]:
     return {"viewer_id": viewer.id if viewer else None, "viewer_is_admin": is_admin(viewer)}
 
 
-def visible_notes_clause(viewer: User | None) -> ColumnElement[bool]:
-    """A WHERE clause on `Note` that keeps the notes `viewer` may see in a feed. Its bind
-    parameters (`viewer_id`, `viewer_is_admin`) carry the viewer, so a statement built
-    once is reused for anyone by passing `viewer_params` of another."""
+def visible_notes_clause(viewer: User | None, note=Note) -> ColumnElement[bool]:
+    """A WHERE clause on `Note` (or an alias of it, `note`: a reply's parent) that keeps the
+    notes `viewer` may see in a feed. Its bind parameters (`viewer_id`,
+    `viewer_is_admin`) carry the viewer, so a statement built once is reused for anyone by
+    passing `viewer_params` of another."""
     values = viewer_params(viewer)
     viewer_id = bindparam("viewer_id", values["viewer_id"], type_=Integer())
     admin = bindparam("viewer_is_admin", values["viewer_is_admin"], type_=Boolean())
     hidden = exists().where(
-        Incident.id == Note.incident_id, Incident.restricted, ~_on_team(viewer_id)
+        Incident.id == note.incident_id, Incident.restricted, ~_on_team(viewer_id)
     )
-    return and_(Note.retracted_at.is_(None), or_(Note.incident_id.is_(None), admin, ~hidden))
+    return and_(note.retracted_at.is_(None), or_(note.incident_id.is_(None), admin, ~hidden))
 
 
-def visible_incidents_by_params() -> ColumnElement[bool]:
+def visible_incidents_by_params(incident=Incident) -> ColumnElement[bool]:
     """`visible_incidents_clause` for a viewer given by `viewer_params`, for statements
-    built once and run for anyone (the incident links of a feed page)."""
+    built once and run for anyone (the incident links of a feed page; `incident`: an
+    alias of `Incident`, the incident a note card names)."""
     viewer_id = bindparam("viewer_id", type_=Integer())
     admin = bindparam("viewer_is_admin", type_=Boolean())
-    return or_(Incident.restricted.is_(False), admin, _on_team(viewer_id))
+    return or_(incident.restricted.is_(False), admin, _on_team(viewer_id, incident))
 
 
 def visible_incidents_clause(viewer: User | None) -> ColumnElement[bool]:
@@ -122,10 +124,10 @@ def visible_incidents_clause(viewer: User | None) -> ColumnElement[bool]:
     return or_(Incident.restricted.is_(False), _on_team(viewer.id if viewer else None))
 
 
-def _on_team(viewer_id) -> ColumnElement[bool]:
-    """EXISTS: the viewer (an id or a bind parameter) is on the team of `Incident`."""
+def _on_team(viewer_id, incident=Incident) -> ColumnElement[bool]:
+    """EXISTS: the viewer (an id or a bind parameter) is on the team of `incident`."""
     return exists().where(
-        IncidentMember.incident_id == Incident.id, IncidentMember.user_id == viewer_id
+        IncidentMember.incident_id == incident.id, IncidentMember.user_id == viewer_id
     )
 
 

@@ -33,6 +33,9 @@ def test_upkeep_through_every_kind_of_change_agrees_with_a_rebuild(ctx, make_use
     notes.edit_note(sam, edited, "typo fixed #vpn #dns")
     gone = post(lee, "wrong #dns", occurred_at=T0)
     notes.retract_note(lee, gone)
+    back = post(lee, "right after all #dns #vpn", occurred_at=T0)
+    notes.retract_note(lee, back)
+    notes.restore_note(lee, back)  # undone: counted again
     source = tmp_path / "notes.jsonl"
     lines = [
         {
@@ -53,6 +56,7 @@ def test_upkeep_through_every_kind_of_change_agrees_with_a_rebuild(ctx, make_use
     hour = tag_hours.hour_of(T0)
     assert (vpn, hour, sam.id, 0, 3) in kept  # two notes and the edited one, one person
     assert (vpn, hour, lee.id, secret.id, 1) in kept  # counted under its incident
+    assert (vpn, hour, lee.id, 0, 1) in kept  # the retraction undone
     assert not [r for r in kept if r[0] == tags.find_tag("vpm").id]  # edited away
     assert sum(r[4] for r in kept if r[0] == tags.find_tag("password_reset").id) == 2
     tag_hours.recount()

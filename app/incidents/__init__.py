@@ -20,7 +20,14 @@ from app.incidents.incident_models import (
     save_incident_model,
 )
 from app.incidents.lifecycle import acknowledge, move, resolve_children
-from app.incidents.queries import TimelineItem, major_board, search_incidents, timeline
+from app.incidents.queries import (
+    TimelineCursor,
+    TimelineItem,
+    followed_incidents,
+    major_board,
+    search_incidents,
+    timeline,
+)
 from app.incidents.records import (
     NUMBER_DIGITS,
     NUMBER_PREFIX,
@@ -34,8 +41,8 @@ from app.incidents.records import (
     set_workaround,
     update_fields,
 )
-from app.incidents.sla import at_risk, sla, warn_sla
-from app.incidents.team import add_member, can_work, members, remove_member
+from app.incidents.sla import ClockState, SlaSummary, at_risk, sla, sla_summary, warn_sla
+from app.incidents.team import add_member, can_work, members, remove_member, worked_by
 from app.itil import MOVES, OPEN, RESOLUTION_CODES
 
 __all__ = [
@@ -44,6 +51,9 @@ __all__ = [
     "NUMBER_PREFIX",
     "OPEN",
     "RESOLUTION_CODES",
+    "ClockState",
+    "SlaSummary",
+    "TimelineCursor",
     "TimelineItem",
     "acknowledge",
     "add_member",
@@ -54,6 +64,7 @@ __all__ = [
     "checklist_steps",
     "children",
     "events",
+    "followed_incidents",
     "get_incident",
     "get_incident_model",
     "incident_models",
@@ -75,8 +86,10 @@ __all__ = [
     "set_major",
     "set_workaround",
     "sla",
+    "sla_summary",
     "tick",
     "timeline",
     "update_fields",
     "warn_sla",
+    "worked_by",
 ]

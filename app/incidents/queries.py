@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 
-from app import visibility
+from app import follows, visibility
 from app.clock import utcnow
 from app.errors import Refused
 from app.extensions import db
@@ -15,7 +16,7 @@ from app.feeds import load_notes
 from app.incidents.history import events
 from app.incidents.sla import at_risk
 from app.itil import DEFAULT_POLICY, OPEN, STATUSES, Policy
-from app.models import Incident, Note, User
+from app.models import MAX_ID, Incident, Note, User
 
 SORTS = {
     "priority": (Incident.priority, Incident.registered_at.desc()),
@@ -73,16 +74,57 @@ class TimelineItem:
     item: object
 
 
-def timeline(incident: Incident, viewer: User) -> list[TimelineItem]:
+CURSOR = re.compile(r"([0-9]{1,10})_([0-9]{1,10})")
+
+
+@dataclass(frozen=True)
+class TimelineCursor:
+    """How far a page's timeline goes: its newest note id and newest event id (what
+    arrived later, even back-dated with "occurred at", has a higher id)."""
+
+    note_id: int = 0
+    event_id: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.note_id}_{self.event_id}"
+
+    @classmethod
+    def parse(cls, value: str | None) -> TimelineCursor | None:
+        if not value:
+            return None
+        match = CURSOR.fullmatch(value)
+        if match is None or max(int(match[1]), int(match[2])) > MAX_ID:
+            raise Refused("That timeline link is broken; reload the incident.")
+        return cls(int(match[1]), int(match[2]))
+
+    def past(self, items: list[TimelineItem]) -> TimelineCursor:
+        """The cursor once `items` are shown too."""
+        notes = [i.item.id for i in items if i.kind == "note"]
+        events = [i.item.id for i in items if i.kind == "event"]
+        return TimelineCursor(max([self.note_id, *notes]), max([self.event_id, *events]))
+
+
+def timeline(
+    incident: Incident,
+    viewer: User,
+    *,
+    newest_first: bool = False,
+    after: TimelineCursor | None = None,
+) -> list[TimelineItem]:
     """Notes (as `viewer` sees their cards) and changes in one stream, ordered by when
-    they happened."""
+    they happened (oldest first, or newest first); only those that arrived `after` a
+    cursor when one is given (what a live page adds)."""
     note_query = select(Note.id).where(
         Note.incident_id == incident.id, visibility.visible_notes_clause(viewer)
     )
+    changes = events(incident, viewer)
+    if after is not None:
+        note_query = note_query.where(Note.id > after.note_id)
+        changes = [e for e in changes if e.id > after.event_id]
     ids = list(db.session.scalars(note_query, visibility.viewer_params(viewer)))
     items = [TimelineItem(n.sort_at, "note", n) for n in load_notes(ids, viewer)]
-    items += [TimelineItem(e.at, "event", e) for e in events(incident, viewer)]
-    return sorted(items, key=lambda i: (i.at, i.kind == "note"))
+    items += [TimelineItem(e.at, "event", e) for e in changes]
+    return sorted(items, key=lambda i: (i.at, i.kind == "note"), reverse=newest_first)
 
 
 def major_board(viewer: User) -> list[Incident]:
@@ -95,5 +137,19 @@ def major_board(viewer: User) -> list[Incident]:
             Incident.status.in_(OPEN),
         )
         .order_by(Incident.priority, Incident.registered_at)
+    )
+    return list(db.session.scalars(query))
+
+
+def followed_incidents(viewer: User, limit: int = 8) -> list[Incident]:
+    """The incidents `viewer` follows and may see: open ones first, most urgent first."""
+    ids = follows.followed(viewer, ("incident",))["incident"]
+    if not ids:
+        return []
+    query = (
+        select(Incident)
+        .where(Incident.id.in_(ids), visibility.visible_incidents_clause(viewer))
+        .order_by(Incident.status.not_in(OPEN), Incident.priority, Incident.registered_at.desc())
+        .limit(limit)
     )
     return list(db.session.scalars(query))

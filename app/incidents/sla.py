@@ -3,7 +3,8 @@ to who follows an incident when one of its clocks is nearly out of time."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -42,6 +43,87 @@ def at_risk(
         return False
     clock = sla(incident, policy, now)
     return clock.resolve_left < clock.resolve_target * share
+
+
+@dataclass(frozen=True)
+class ClockState:
+    """One SLA clock as a badge reads it.
+
+    `state` is one of: running ones `on_track`, `at_risk` (less than AT_RISK_SHARE of its
+    time left) and `breached` (past due while the incident is open: the only state that
+    asks for action); stopped ones `met` and `missed` (said quietly: nothing to do any
+    more); `none` (no clock: a cancelled incident, or one never acknowledged).
+    """
+
+    clock: str  # "respond" or "resolve"
+    state: str
+    due: datetime
+    left: timedelta  # negative once past due (for a stopped clock: at the stop)
+    at_risk_from: datetime  # when a running clock turns at risk (the page counts down to it)
+
+    @property
+    def running(self) -> bool:
+        return self.state in ("on_track", "at_risk", "breached")
+
+
+@dataclass(frozen=True)
+class SlaSummary:
+    respond: ClockState
+    resolve: ClockState
+
+    @property
+    def headline(self) -> ClockState:
+        """The clock a list shows: the running one with least time left, else resolve's."""
+        running = [c for c in (self.respond, self.resolve) if c.running]
+        return min(running, key=lambda c: c.left) if running else self.resolve
+
+
+def sla_summary(
+    incident: Incident, policy: Policy = DEFAULT_POLICY, now: datetime | None = None
+) -> SlaSummary:
+    """Both SLA clocks of `incident` now, each with the state its badge shows."""
+    clock = sla(incident, policy, now)
+    if incident.status == "cancelled":  # raised by mistake or twice: no SLA to keep
+        none = {"state": "none", "left": timedelta(0)}
+        return SlaSummary(
+            ClockState("respond", due=clock.respond_by, at_risk_from=clock.respond_by, **none),
+            ClockState("resolve", due=clock.resolve_by, at_risk_from=clock.resolve_by, **none),
+        )
+    is_open = incident.status in OPEN
+    respond = _state(
+        "respond",
+        clock.respond_by,
+        clock.respond_left,
+        clock.respond_target,
+        clock.responded,
+        is_open,
+    )
+    resolve = _state(
+        "resolve",
+        clock.resolve_by,
+        clock.resolve_left,
+        clock.resolve_target,
+        clock.resolved,
+        is_open,
+    )
+    return SlaSummary(respond, resolve)
+
+
+def _state(
+    name: str, due: datetime, left: timedelta, target: timedelta, stopped: bool, is_open: bool
+) -> ClockState:
+    at_risk_from = due - target * AT_RISK_SHARE
+    if stopped:
+        state = "missed" if left < timedelta(0) else "met"
+    elif not is_open:  # cancelled, or resolved without ever being acknowledged
+        state = "none"
+    elif left < timedelta(0):
+        state = "breached"
+    elif left < target * AT_RISK_SHARE:
+        state = "at_risk"
+    else:
+        state = "on_track"
+    return ClockState(name, state, due, left, at_risk_from)
 
 
 def warn_sla(

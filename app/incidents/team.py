@@ -5,12 +5,14 @@ Responders, managers and admins work incidents; designers and researchers read t
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 
+from app import visibility
 from app.database import write_transaction
 from app.errors import Forbidden, Refused
 from app.extensions import db
 from app.incidents.history import log_change
+from app.itil import OPEN
 from app.models import MEMBER_ROLES, Incident, IncidentMember, User
 
 
@@ -67,3 +69,21 @@ def members(incident: Incident) -> list[IncidentMember]:
     return sorted(
         db.session.scalars(query), key=lambda m: (MEMBER_ROLES.index(m.role), m.user.username)
     )
+
+
+def worked_by(person: User, viewer: User, limit: int = 8) -> list[Incident]:
+    """The incidents `person` owns or is on the team of, that `viewer` may see: open ones
+    first, then the latest (what a person's page says they work on)."""
+    on_team = exists().where(
+        IncidentMember.incident_id == Incident.id, IncidentMember.user_id == person.id
+    )
+    query = (
+        select(Incident)
+        .where(
+            or_(Incident.owner_id == person.id, on_team),
+            visibility.visible_incidents_clause(viewer),
+        )
+        .order_by(Incident.status.not_in(OPEN), Incident.registered_at.desc(), Incident.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))

@@ -30,7 +30,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.feeds import NoteView, load_notes
 from app.models import Note, SearchOutbox, User
-from app.search import engine
+from app.search import engine, facets
 from app.search.index import Generation, Unavailable, current_generation, waiting_since
 from app.search.query import ParsedQuery, parse
 from app.search.schema import ANALYZER
@@ -44,18 +44,22 @@ REFRESH_EVERY = 0.25  # seconds between checks for a newer index
 class Hit:
     note: NoteView
     excerpt: Markup  # the note's text, escaped, with the matched words marked
+    similar: list[facets.Row] = field(default_factory=list)  # near-identical ones folded in
 
 
 @dataclass
 class Results:
     query: ParsedQuery | None
     hits: list[Hit] = field(default_factory=list)
-    total: int = 0
+    total: int = 0  # every visible match
     page: int = 1
-    pages: int = 0
+    pages: int = 0  # pages of groups
     order: str = "relevance"
     degraded: str | None = None  # why search is not whole, if it is not
     seconds: float = 0.0
+    window: int = 0  # the best matches grouped and counted for facets
+    groups: int = 0  # how many groups those make
+    facets: list[facets.Facet] = field(default_factory=list)
 
 
 MAX_MASKED_CHANGES = 10_000  # retracted notes still queued, masked one by one
@@ -93,10 +97,18 @@ def hidden_from(searcher, viewer: User) -> set[int] | None:
 
 
 def search(
-    viewer: User, q: str, *, order: str = "", page: int = 1, per_page: int = PER_PAGE
+    viewer: User,
+    q: str,
+    *,
+    order: str = "",
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    window: int = facets.GROUP_WINDOW,
 ) -> Results:
-    """One page of the notes matching `q` that `viewer` may see. A malformed query raises
-    Refused with a message for the person who typed it."""
+    """One page of the notes matching `q` that `viewer` may see, near-identical notes
+    folded into one, with facets to narrow by: both read from the best `window` matches
+    (`app.search.facets`). A malformed query raises Refused with a message for the person
+    who typed it."""
     started = time.perf_counter()
     parsed = parse(q, tag_keys=tags.alias_keys)
     order = order if order in ("relevance", "newest") else ""
@@ -116,20 +128,25 @@ def search(
             f"Search is behind by {behind}: notes posted or changed since may be missing "
             "or out of date here."
         )
-    first = (results.page - 1) * per_page
     try:
-        total, ids = _find(generation, searcher, viewer, parsed, order, first, per_page)
+        total, ids = _find(generation, searcher, viewer, parsed, order, 0, window)
     except Exception:  # the index changed under this searcher: once more with a fresh one
         forget_searchers()
         try:
             generation, searcher = _searcher()
-            total, ids = _find(generation, searcher, viewer, parsed, order, first, per_page)
+            total, ids = _find(generation, searcher, viewer, parsed, order, 0, window)
         except Exception as error:
             results.degraded = f"Search is unavailable for a moment ({error}); try again."
             return results
-    results.total, results.pages = total, -(-total // per_page)
-    notes = load_notes(ids, viewer)
-    results.hits = [Hit(note, excerpt(note.text, parsed)) for note in notes]
+    matches = facets.rows(ids, viewer)
+    groups = facets.group_similar(matches)
+    results.total, results.window, results.groups = total, len(matches), len(groups)
+    results.pages = -(-len(groups) // per_page)
+    shown = groups[(results.page - 1) * per_page : results.page * per_page]
+    similar = {group.leader: group.similar for group in shown}
+    notes = load_notes([group.leader for group in shown], viewer)
+    results.hits = [Hit(n, excerpt(n.text, parsed), similar[n.id]) for n in notes]
+    results.facets = facets.facets(matches, q)
     results.seconds = time.perf_counter() - started
     return results
 

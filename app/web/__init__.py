@@ -8,7 +8,8 @@ from flask import Flask, g, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from app import notifications
+from app import accounts, notifications
+from app import live as live_updates
 from app.errors import Refused
 from app.extensions import htmx
 from app.web import (
@@ -21,11 +22,13 @@ from app.web import (
     incidents,
     insights,
     jobs,
+    live,
     ops,
     people,
     reports,
     reviews,
     search,
+    settings,
     tags,
     trends,
 )
@@ -48,12 +51,14 @@ def register_blueprints(app: Flask) -> None:
         people,
         incidents,
         search,
+        settings,
         trends,
         insights,
         jobs,
         reports,
         board,
         reviews,
+        live,
         admin,
         hooks,
         ops,
@@ -68,6 +73,9 @@ def _register_headers(app: Flask) -> None:
     @app.before_request
     def _start_timer() -> None:
         g.started = time.perf_counter()
+        # Read before the page's data, so a change committed while it renders is one
+        # the page will hear of (app.live), never one it is told it has seen.
+        g.live_stamp = live_updates.stamp()
 
     @app.after_request
     def _security_headers(response):
@@ -130,7 +138,12 @@ def _register_errors(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
-        unread = 0
+        unread, theme = 0, "auto"
         if current_user.is_authenticated:
             unread = notifications.unread_count(current_user)
-        return {"unread_notifications": unread}
+            theme = accounts.preferences(current_user).theme
+        return {
+            "unread_notifications": unread,
+            "live_stamp": g.get("live_stamp", 0),
+            "theme": theme,
+        }

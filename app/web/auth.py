@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_login import login_required, login_user, logout_user
 
@@ -12,7 +10,7 @@ from app.extensions import limiter, login_manager
 from app.models import MAX_ID, User
 from app.web.forms import EmptyForm, LoginForm
 from app.web.pages import render
-from app.web.params import DIGITS
+from app.web.params import DIGITS, local_path
 
 bp = Blueprint("auth", __name__)
 
@@ -32,14 +30,7 @@ def _login_limit() -> str:
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: never send someone to another host after signing in."""
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith("//")
-        and not urlsplit(target).netloc
-    ):
-        return target
-    return url_for("feed.home")
+    return local_path(target) or url_for("feed.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta, timezone
+from functools import partial
 
-from flask import Blueprint, current_app, jsonify, redirect, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import inspect
 
-from app import accounts, feeds, notes, tags
+from app import accounts, analysis, feeds, incidents, notes, tags
 from app.extensions import htmx
 from app.feeds import Cursor, Feed
 from app.web.forms import EditForm, EmptyForm, NoteForm, require_valid
@@ -18,8 +20,9 @@ from app.web.params import incident_pattern, policy
 bp = Blueprint("feed", __name__)
 
 
-def show_feed(feed: Feed, template: str, **context):
-    """Serve a feed page, an older page (`before`), newer notes (`after`) or the poll bar."""
+def show_feed(feed: Feed, template: str, side: Callable[[], dict] | None = None, **context):
+    """Serve a feed page, an older page (`before`), newer notes (`after`) or the poll bar.
+    `side` gives what a whole page shows beside the feed (not read for a partial)."""
     limit = current_app.config["I2I_FEED_PAGE_SIZE"]
     before = Cursor.parse(request.args.get("before"))
     after = Cursor.parse(request.args.get("after"))
@@ -30,20 +33,46 @@ def show_feed(feed: Feed, template: str, **context):
         newer = feeds.newer(feed, current_user, after)
         return render("feed/_new_notes.html", "feed/_new_notes.html", page=newer)
     page = feeds.page(feed, current_user, before=before, limit=limit)
-    partial = "feed/_feed_page.html" if before is not None else None
-    return render(template, partial, page=page, feed=feed, **context)
+    older_page = "feed/_feed_page.html" if before is not None else None
+    if side is not None and not (older_page and htmx):
+        context |= side()
+    return render(template, older_page, page=page, feed=feed, **context)
+
+
+def _beside_the_feed() -> dict:
+    """The side column of a wide screen: the incidents one follows (trends come lazily)."""
+    return {
+        "followed_incidents": incidents.followed_incidents(current_user),
+        "sla": partial(incidents.sla_summary, policy=policy()),
+    }
 
 
 @bp.get("/")
 @login_required
 def home():
-    return show_feed(Feed("home"), "feed/home.html", title="Home")
+    return show_feed(Feed("home"), "feed/home.html", _beside_the_feed, title="Home")
 
 
 @bp.get("/all")
 @login_required
 def everything():
-    return show_feed(Feed("all"), "feed/home.html", title="All notes")
+    return show_feed(Feed("all"), "feed/home.html", _beside_the_feed, title="All notes")
+
+
+TRENDING_SHOWN = 6
+
+
+@bp.get("/side/trending")
+@login_required
+def trending_side():
+    """Tags trending in the last 24 hours, for the side column (asked when it shows)."""
+    found = analysis.trends_view(current_user, timedelta(hours=24), None)
+    return render(
+        "feed/_trending_side.html",
+        "feed/_trending_side.html",
+        trending=found["trends"][:TRENDING_SHOWN],
+        emerging=found["emerging"][:TRENDING_SHOWN],
+    )
 
 
 @bp.post("/notes")
@@ -89,12 +118,24 @@ def thread(note_id: int):
         thread=feeds.load_notes([n.id for n in thread], current_user, visible_only=False),
         reply_to=note.id,
         action_form=EmptyForm(),
+        can_undo=notes.may_undo_retraction(current_user, note.retracted_at, note.retracted_by_id),
     )
+
+
+@bp.get("/notes/<int:note_id>/card")
+@login_required
+def card(note_id: int):
+    """A note's card (what "Cancel" puts back after editing in place)."""
+    note = notes.get_note(note_id, current_user)
+    if not htmx:
+        return redirect(url_for("feed.thread", note_id=note.id))
+    return _card(note.id)
 
 
 @bp.route("/notes/<int:note_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(note_id: int):
+    """Edit one's note: in place in the card (htmx), or on a page of its own."""
     note = notes.get_note(note_id, current_user)
     form = EditForm(text=note.text)
     if request.method == "POST":
@@ -104,7 +145,7 @@ def edit(note_id: int):
             return _card(note.id)
         return redirect(url_for("feed.thread", note_id=note.id))
     notes.check_can_edit(current_user, note)
-    return render("notes/edit.html", note=note, form=form)
+    return render("notes/edit.html", "notes/_edit.html", note=note, form=form)
 
 
 @bp.get("/notes/<int:note_id>/versions")
@@ -114,12 +155,40 @@ def versions(note_id: int):
     return render("notes/versions.html", note=note, versions=notes.versions_of(note, current_user))
 
 
-@bp.post("/notes/<int:note_id>/retract")
+@bp.route("/notes/<int:note_id>/retract", methods=["GET", "POST"])
 @login_required
 def retract(note_id: int):
+    """Retract a note after saying what that does (GET: the question; POST: the answer),
+    then offer to undo it for a while."""
+    note = notes.get_note(note_id, current_user)
+    notes.check_can_retract(current_user, note)
+    form = EmptyForm()
+    if request.method == "GET":
+        if note.is_retracted:
+            return redirect(url_for("feed.thread", note_id=note.id))
+        (view,) = feeds.load_notes([note.id], current_user)
+        return render(
+            "notes/retract.html",
+            "notes/_retract_confirm.html",
+            note=note,
+            view=view,
+            action_form=form,
+        )
+    require_valid(form)
+    notes.retract_note(current_user, note)
+    if htmx:
+        return render("notes/_retracted.html", note=note, action_form=form)
+    flash("Note retracted. You can undo it for a few minutes.", "info")
+    return redirect(url_for("feed.thread", note_id=note.id))
+
+
+@bp.post("/notes/<int:note_id>/restore")
+@login_required
+def restore(note_id: int):
+    """Undo a retraction (the one who retracted it, soon after)."""
     note = notes.get_note(note_id, current_user)
     require_valid(EmptyForm())
-    notes.retract_note(current_user, note)
+    notes.restore_note(current_user, note)
     if htmx:
         return _card(note.id)
     return redirect(url_for("feed.thread", note_id=note.id))
@@ -128,7 +197,7 @@ def retract(note_id: int):
 def _card(note_id: int):
     """A note's card as the signed-in person sees it (after an edit or a retraction)."""
     (view,) = feeds.load_notes([note_id], current_user, visible_only=False)
-    return render("feed/_note.html", "feed/_note.html", note=view)
+    return render("feed/_card.html", note=view)
 
 
 @bp.get("/complete/tags")

@@ -9,11 +9,13 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields import DateTimeLocalField, SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.errors import Refused
 from app.models import MAX_ID, MEMBER_ROLES, ROLES
@@ -134,3 +136,27 @@ class PriorityForm(FlaskForm):
 
 class AssignForm(FlaskForm):
     owner = StringField("Owner", validators=[DataRequired(), Length(max=31)])
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField("Display name", validators=[DataRequired(), Length(max=80)])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
+    new = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=200)])
+    again = PasswordField(
+        "New password again", validators=[EqualTo("new", "The two new passwords differ.")]
+    )
+
+
+class PreferencesForm(FlaskForm):
+    """Choices are filled in by the view from the domain (time zones, themes, kinds)."""
+
+    time_zone = SelectField("Time zone")
+    theme = SelectField("Theme")
+    muted = SelectMultipleField(
+        "Do not notify me about",
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )

@@ -12,6 +12,7 @@ from app import accounts, analysis, feeds, follows, incidents, notes, quick_acti
 from app.clock import parse_day, utcnow
 from app.errors import Refused
 from app.extensions import htmx
+from app.incidents import review
 from app.models import MEMBER_ROLES
 from app.web.forms import (
     AssignForm,
@@ -24,7 +25,7 @@ from app.web.forms import (
     require_valid,
 )
 from app.web.pages import render
-from app.web.params import incident_pattern, policy, record_id
+from app.web.params import incident_pattern, local_path, policy, record_id
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
@@ -48,7 +49,7 @@ def index():
         incidents=found,
         filters=filters,
         statuses=incidents.MOVES,
-        sla=partial(incidents.sla, policy=policy()),
+        sla=partial(incidents.sla_summary, policy=policy()),
         following_service=_following_service(filters["service"]),
         action_form=EmptyForm(),
     )
@@ -60,7 +61,7 @@ def board():
     return render(
         "incidents/major.html",
         incidents=incidents.major_board(current_user),
-        sla=partial(incidents.sla, policy=policy()),
+        sla=partial(incidents.sla_summary, policy=policy()),
         title="Major incidents",
     )
 
@@ -113,31 +114,91 @@ def register():
     return render("incidents/new.html", form=form, models=incidents.incident_models(), model=model)
 
 
+# What the "More actions" menu offers (besides the toolbar's buttons); each opens its form
+# under the header (`?act=NAME`).
+ACTIONS = {
+    "resolve": "Resolve…",
+    "hold": "Put on hold…",
+    "handover": "Hand over…",
+    "priority": "Change priority…",
+    "workaround": "Record a workaround…",
+    "parent": "Link to a parent incident…",
+    "major": "Declare a major incident…",
+    "cancel": "Cancel incident…",
+}
+
+
+def _offered(incident) -> list[str]:
+    """The actions that make sense for the incident as it is now."""
+    moves = incidents.MOVES[incident.status]
+    if not moves:
+        return []
+    wanted = {
+        "resolve": "resolved" in moves,
+        "hold": "on_hold" in moves,
+        "major": not incident.major,
+        "cancel": "cancelled" in moves,
+    }
+    return [name for name in ACTIONS if wanted.get(name, True)]
+
+
 @bp.get("/<number>")
 @login_required
 def show(number: str):
     incident = incidents.get_incident(number, current_user)
+    act = request.args.get("act", "")[:20]
+    offered = _offered(incident)
+    if act and act not in offered:
+        raise Refused(f"{incident.number} offers no such action now.")
+    forms = {
+        "action_form": EmptyForm(),
+        "priority_form": PriorityForm(impact=incident.impact, urgency=incident.urgency),
+        "resolution_codes": incidents.RESOLUTION_CODES,
+        "open_children": incidents.open_children(incident, current_user),
+    }
+    if act and htmx:  # the menu asked for one action's form, to put under the header
+        return render("incidents/_action.html", incident=incident, act=act, **forms)
+    newest_first = accounts.preferences(current_user).timeline_order == "newest"
+    after = incidents.TimelineCursor.parse(request.args.get("after"))
+    if after is not None and htmx:  # a live page: what arrived since it last looked
+        return _arrived(incident, after, newest_first)
+    timeline = incidents.timeline(incident, current_user, newest_first=newest_first)
     return render(
         "incidents/show.html",
-        "incidents/_timeline.html",
         incident=incident,
-        timeline=incidents.timeline(incident, current_user),
-        clock=incidents.sla(incident, policy()),
+        act=act,
+        actions=[(name, ACTIONS[name]) for name in offered if name != "resolve"],
+        newest_first=newest_first,
+        timeline=timeline,
+        cursor=incidents.TimelineCursor().past(timeline),
+        clock=incidents.sla_summary(incident, policy()),
         team=incidents.members(incident),
         parent=incidents.parent_of(incident, current_user),
         children=incidents.children(incident, current_user),
         moves=sorted(incidents.MOVES[incident.status]),
-        resolution_codes=incidents.RESOLUTION_CODES,
-        action_form=EmptyForm(),
         title=f"{incident.number} {incident.title}",
         following=follows.is_following(current_user, "incident", incident.id),
         following_service=_following_service(incident.service),
         checklist=incidents.checklist(incident),
         hashtags=tags.incident_tags(incident.id, current_user),
-        open_children=incidents.open_children(incident, current_user),
         member_form=MemberForm(),
-        priority_form=PriorityForm(impact=incident.impact, urgency=incident.urgency),
         roles=MEMBER_ROLES,
+        reviewable=review.may_review(incident),
+        **forms,
+    )
+
+
+def _arrived(incident, after, newest_first: bool):
+    """The entries that arrived after `after`, to add to a live timeline, with the state
+    line afresh when something changed."""
+    arrived = incidents.timeline(incident, current_user, newest_first=newest_first, after=after)
+    return render(
+        "incidents/_live.html",
+        incident=incident,
+        entries=arrived,
+        newest_first=newest_first,
+        cursor=after.past(arrived),
+        clock=incidents.sla_summary(incident, policy()),
     )
 
 
@@ -154,12 +215,7 @@ def follow_service():
     following = request.form.get("action") != "unfollow"
     follows.set_following(current_user, "service", service.id, following)
     flash(f"{'Following' if following else 'No longer following'} {service.name}.", "info")
-    return redirect(_local(request.form.get("next")) or url_for("incidents.index"))
-
-
-def _local(url: str | None) -> str | None:
-    """A same-site path to go back to (never another site)."""
-    return url if url and url.startswith("/") and not url.startswith("//") else None
+    return redirect(local_path(request.form.get("next")) or url_for("incidents.index"))
 
 
 @bp.post("/<number>/notes")
@@ -177,7 +233,8 @@ def post(number: str):
     page = url_for("incidents.show", number=incident.number)
     if htmx and not quick_actions.parse(note.text):
         (view,) = feeds.load_notes([note.id], current_user)
-        return render("feed/_note.html", "feed/_note.html", note=view, fresh=True, status=201)
+        entry = incidents.TimelineItem(view.sort_at, "note", view)
+        return render("incidents/_entries.html", entries=[entry], fresh=True, status=201)
     if htmx:  # quick actions changed the incident: show it afresh, events included
         return "", 204, {"HX-Redirect": page}
     return redirect(page)

@@ -8,6 +8,7 @@ odd number (superscript digits pass `str.isdigit`) reaches SQL or `int()` as a 5
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from flask import current_app
 from werkzeug.routing import IntegerConverter
@@ -48,6 +49,20 @@ def page_number(value: str | None) -> int:
 def name_filter(value: str | None, limit: int = 120) -> str:
     """A name typed in a filter (a service, a team): trimmed, at most `limit` characters."""
     return (value or "").strip()[:limit]
+
+
+def local_path(target: str | None) -> str | None:
+    """A same-site path to go back to, or None: never another host (`//host`, `/\\host`
+    and absolute URLs are refused)."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and not urlsplit(target).netloc
+        and len(target) <= 2000
+    ):
+        return target
+    return None
 
 
 # Settings the rules need, read here at the edge and passed in.

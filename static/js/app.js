@@ -212,6 +212,151 @@
     });
   }
 
+  // --- SLA badges count down (the words of app/web/filters.py's sla_words) -------------
+  function duration(ms) {
+    let seconds = Math.floor(Math.abs(ms) / 1000);
+    const days = Math.floor(seconds / 86400);
+    seconds -= days * 86400;
+    const hours = Math.floor(seconds / 3600);
+    seconds -= hours * 3600;
+    const minutes = Math.floor(seconds / 60);
+    seconds -= minutes * 60;
+    if (days) return hours ? `${days} d ${hours} h` : `${days} d`;
+    if (hours) return minutes ? `${hours} h ${minutes} min` : `${hours} h`;
+    return minutes ? `${minutes} min` : `${seconds} s`;
+  }
+
+  function tickSla(badge, now) {
+    const due = Date.parse(badge.dataset.due);
+    const risk = Date.parse(badge.dataset.risk);
+    const clock = badge.dataset.sla;
+    const left = due - now;
+    let state = "on_track";
+    let words = `${clock[0].toUpperCase()}${clock.slice(1)} in ${duration(left)}`;
+    if (left < 0) {
+      state = "breached";
+      words = `Breached · ${clock} ${duration(left)} late`;
+    } else if (now >= risk) {
+      state = "at_risk";
+      words = `At risk · ${clock} in ${duration(left)}`;
+    }
+    if (badge.textContent !== words) badge.textContent = words;
+    for (const name of ["on_track", "at_risk", "breached"]) {
+      badge.classList.toggle(`sla-${name}`, name === state);
+    }
+  }
+
+  function tickAllSla() {
+    const now = Date.now();
+    document.querySelectorAll("[data-sla][data-due]").forEach((badge) => tickSla(badge, now));
+  }
+
+  // --- live updates: one tiny question a second (app/live.py) -------------------------
+  // /live answers 204 while nothing changed; when the change counter moves the page's own
+  // parts ask their question once (htmx triggers on i2i:changed), and a new unread count
+  // goes straight into the badge. The tab title counts what waits: unread notifications,
+  // new notes above the feed, timeline entries that arrived while the tab was hidden.
+  const live = { stamp: "", unread: 0, unseen: 0, title: "" };
+
+  function setBadge(count) {
+    const badge = document.getElementById("unread");
+    if (!badge) return;
+    badge.classList.toggle("hidden", !count);
+    badge.replaceChildren();
+    if (!count) return;
+    const before = document.createElement("span");
+    before.className = "visually-hidden";
+    before.textContent = ", ";
+    const after = before.cloneNode();
+    after.textContent = " unread";
+    badge.append(before, String(count), after);
+  }
+
+  function showWaiting() {
+    const bar = document.getElementById("new-bar");
+    const waiting = live.unread + live.unseen + (bar ? Number(bar.dataset.waiting || 0) : 0);
+    const count = waiting > 99 ? "99+" : String(waiting);
+    document.title = waiting ? `(${count}) ${live.title}` : live.title;
+  }
+
+  async function askForChanges(url, every) {
+    try {
+      const query = `?s=${encodeURIComponent(live.stamp)}&u=${live.unread}`;
+      const response = await fetch(url + query, {
+        headers: { Accept: "application/json" },
+        cache: "no-store",
+        credentials: "same-origin",
+      });
+      if (response.status === 401) return; // signed out: stop asking
+      if (response.status === 200) {
+        const now = await response.json();
+        if (now.u !== live.unread) {
+          live.unread = now.u;
+          setBadge(now.u);
+        }
+        if (now.s !== live.stamp) {
+          live.stamp = now.s;
+          document.body.dispatchEvent(new CustomEvent("i2i:changed"));
+        }
+        showWaiting();
+      }
+    } catch (error) {
+      // the server restarting, say: ask again at the next tick
+    }
+    setTimeout(() => askForChanges(url, every), every);
+  }
+
+  function startLive() {
+    const body = document.body;
+    if (!body.dataset.liveUrl) return;
+    live.stamp = body.dataset.liveStamp || "";
+    live.unread = Number(body.dataset.unread || 0);
+    live.title = document.title;
+    const every = Math.max(1, Number(body.dataset.pollSeconds || 1)) * 1000;
+    setTimeout(() => askForChanges(body.dataset.liveUrl, every), every);
+    showWaiting();
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") {
+        live.unseen = 0;
+        showWaiting();
+      }
+    });
+  }
+
+  // A live timeline got entries: one per entry (the composer may have put one there first).
+  function dedupeEntries(list) {
+    const seen = new Set();
+    list.querySelectorAll(":scope > li[data-entry]").forEach((item) => {
+      if (seen.has(item.dataset.entry)) item.remove();
+      else seen.add(item.dataset.entry);
+    });
+  }
+
+  // --- action menus: Escape or a click elsewhere closes them ---------------------------
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    const menu = event.target.closest && event.target.closest("details[data-menu][open]");
+    if (menu) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    document.querySelectorAll("details[data-menu][open]").forEach((menu) => {
+      if (!menu.contains(event.target) || event.target.closest(".menu-list a")) menu.open = false;
+    });
+    // A "Cancel" in a form htmx put in place empties its slot (without JavaScript it is a
+    // link back to the page).
+    const close = event.target.closest && event.target.closest("[data-close]");
+    if (close) {
+      const slot = close.closest("[data-closable]");
+      if (slot) {
+        event.preventDefault();
+        slot.textContent = "";
+      }
+    }
+  });
+
   function setUp(root) {
     root.querySelectorAll("form[data-composer]").forEach(setUpComposer);
     root.querySelectorAll("table[data-sortable]").forEach(setUpSortable);
@@ -244,12 +389,26 @@
   document.addEventListener("DOMContentLoaded", () => {
     setUp(document);
     setInterval(() => refreshTimes(document), 30000);
+    tickAllSla();
+    setInterval(tickAllSla, 1000);
+    startLive();
   });
 
   document.addEventListener("htmx:afterSwap", (event) => {
     const list = event.detail.target.closest(".feed");
     if (list) dedupeNotes(list);
+    const timeline = document.getElementById("incident-timeline");
+    if (timeline) dedupeEntries(timeline);
+    const marker = document.getElementById("incident-live");
+    if (marker && !marker.dataset.counted) {
+      marker.dataset.counted = "1";
+      if (document.visibilityState !== "visible") {
+        live.unseen += Number(marker.dataset.arrived || 0);
+      }
+    }
     setUp(document);
+    tickAllSla();
+    showWaiting();
   });
 
   document.addEventListener("htmx:afterRequest", (event) => {

@@ -187,7 +187,7 @@ def test_register_an_incident_post_notes_and_resolve_it_with_a_quick_action(new_
         "Move INC0000001 to in progress then resolved"
     )
     box.press("Control+Enter")
-    expect(page.locator(".facts")).to_contain_text("resolved")
+    expect(page.locator("#incident-state")).to_contain_text("Resolved")
     expect(timeline).to_contain_text("rolled back the token service")
     expect(timeline).to_contain_text("from in progress to resolved")
 

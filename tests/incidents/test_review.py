@@ -32,6 +32,8 @@ def outage(make_user, post):
 
 def test_a_review_is_drafted_marked_signed_off_and_exported(client, other_client, outage, tmp_path):
     client.login("sam")
+    incident_page = client.get(f"/incidents/{outage.number}").get_data(as_text=True)
+    assert f'href="/incidents/{outage.number}/review"' in incident_page
     page = client.get(f"/incidents/{outage.number}/review").get_data(as_text=True)
     assert "Draft the review" in page
     client.post(f"/incidents/{outage.number}/review")

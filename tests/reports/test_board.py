@@ -154,6 +154,8 @@ def test_a_set_of_notes_is_promoted_and_restricted_ones_are_refused(
     public = [n.id for n in notes if n.incident_id is None][:2]
     secret = next(n.id for n in notes if "exfiltration" in n.text)
     client.login("dina")
+    thread = client.get(f"/notes/{public[0]}").get_data(as_text=True)
+    assert "Promote this note to the insight board" in thread
     promoted = client.post(
         "/insights/board/promote-notes", {"note": public, "title": "DNS keeps coming up"}
     )
