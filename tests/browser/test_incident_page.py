@@ -88,7 +88,7 @@ def test_actions_are_a_menu_the_keyboard_reaches(new_page, incident):
     sign_in(page, "sam")
     page.goto(f"/incidents/{incident.number}")
     assert page.locator("main details:not(.occurred):not([data-menu])").count() == 0
-    menu = page.locator("details[data-menu]")
+    menu = page.locator("#incident-head details[data-menu]")
     summary = menu.locator("summary")
     summary.focus()
     page.keyboard.press("Enter")

@@ -25,6 +25,7 @@ def test_a_dark_theme_applies_and_stays(new_page, sam):
     page = new_page()
     sign_in(page, "sam")
     light = background(page)
+    page.locator(".account-menu summary").click()
     page.get_by_role("link", name="Settings").click()
     page.select_option("#theme", "dark")
     page.select_option("#time_zone", "Europe/Amsterdam")
@@ -50,6 +51,7 @@ def test_a_password_changes_with_the_current_one(new_page, sam):
     page.fill("#again", "staple battery horse")
     page.get_by_role("button", name="Change password").click()
     expect(page.locator("#flash")).to_contain_text("Your password is changed.")
+    page.locator(".account-menu summary").click()
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, "sam", "staple battery horse")
 
