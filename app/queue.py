@@ -97,7 +97,11 @@ def init_app(app: Flask, runners: dict[str, Runner]) -> None:
     @huey.task(name="i2i.run_job")
     def run_job_task(job_id: int) -> None:
         with app.app_context():
-            run(job_id)
+            try:
+                run(job_id)
+            except Exception:  # the job could not even start (its row stays queued)
+                log.exception("job %s could not run", job_id)
+                raise
 
     app.extensions["i2i_queue"] = {"huey": huey, "task": run_job_task, "runners": runners}
 

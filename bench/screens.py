@@ -7,8 +7,10 @@ It builds the demo organisation in a throw-away instance, adds a scene that is l
 a reply, a mention and changes; a few notifications for sam), serves I2I on loopback
 with the background duties on (the search index writer), and has Debian's Chromium
 (driven by Playwright, as the browser tests do) sign in as sam and photograph the
-incident page, the home feed, the incident list, a search and the notifications at 1280 × 800 and
-390 × 844. Each picture is the top of the page, at most 2,000 px of it.
+incident page, the home feed, the incident list, a search and the notifications, then sign in
+as rui and photograph a report (made of the last 30 days), the insight board and the
+trends, at 1280 × 800 and 390 × 844. Each picture is the top of the page, at most 2,000 px
+of it.
 """
 
 from __future__ import annotations
@@ -47,7 +49,31 @@ def build(instance: Path):
         demo.build_demo(notes=3000, seed=7, days=42, instance_dir=instance)
         number = scene()
         index.rebuild()
+        app.config["SCREENS_REPORT"] = insight_wing(app)
     return app, number
+
+
+def insight_wing(app) -> int:
+    """rui's report of the last 30 days (run here, as the queue's consumer would) and its
+    strongest tag pair promoted to the insight board; returns the report's job id."""
+    from app import accounts, board, queue, reports
+    from app.clock import utcnow
+    from app.extensions import db
+
+    rui = accounts.get_user("rui")
+    today = utcnow().date()
+    params = reports.report_params(
+        first=(today - timedelta(days=30)).isoformat(), last=today.isoformat(), title="Last 30 days"
+    )
+    job = reports.start(rui, params)
+    db.session.commit()  # end this session's transaction: the job writes from its own
+    queue.drain(app)
+    db.session.expire_all()  # the job ran in a session of its own
+    document = reports.document_of(rui, job.id)
+    pair = next((p for p in document["patterns"] if p["kind"] == "pair"), None)
+    if pair is not None:
+        board.promote_from_report(rui, job.id, pair["key"])
+    return job.id
 
 
 def scene() -> str:
@@ -97,7 +123,7 @@ def serve(app):
     return server, runner, f"http://127.0.0.1:{server.server_port}"
 
 
-def photograph(base: str, number: str, out: Path) -> list[Path]:
+def photograph(base: str, number: str, out: Path, report: int) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
@@ -109,20 +135,25 @@ def photograph(base: str, number: str, out: Path) -> list[Path]:
         "search": "/search?q=vpn",
         "notifications": "/notifications",
     }
+    wing = {"report": f"/reports/{report}", "board": "/insights/board", "trends": "/trends"}
     written = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        for size, (width, height) in SIZES.items():
+        for size, (width, height), who, shown in [
+            (size, dims, who, shown)
+            for size, dims in SIZES.items()
+            for who, shown in (("sam", pages), ("rui", wing))
+        ]:
             context = browser.new_context(
                 viewport={"width": width, "height": height}, base_url=base
             )
             page = context.new_page()
             page.goto("/login")
-            page.fill("#username", "sam")
+            page.fill("#username", who)
             page.fill("#password", "incident-to-insight")
             page.click("button[type=submit]")
             page.wait_for_url("**/")
-            for name, path in pages.items():
+            for name, path in shown.items():
                 page.goto(path)
                 page.wait_for_load_state("networkidle")
                 page.evaluate("document.activeElement && document.activeElement.blur()")
@@ -149,7 +180,7 @@ def main() -> None:
         app, number = build(instance)
         server, runner, base = serve(app)
         try:
-            for path in photograph(base, number, args.out):
+            for path in photograph(base, number, args.out, app.config["SCREENS_REPORT"]):
                 print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
         finally:
             runner.stop()
