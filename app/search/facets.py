@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from app.clock import utcnow
@@ -72,36 +72,39 @@ class Facet:
     values: tuple[FacetValue, ...]
 
 
+# Built once (only the values change), so SQLAlchemy reuses their compiled form.
+_Incident = aliased(Incident)  # the visibility clause has its own Incident to test
+_ROWS = (
+    select(
+        Note.id,
+        Note.text,
+        User.username,
+        Note.sort_at,
+        _Incident.number,
+        _Incident.title,
+        _Incident.service,
+    )
+    .join(User, User.id == Note.author_id)
+    .outerjoin(_Incident, _Incident.id == Note.incident_id)
+    .where(Note.id.in_(bindparam("ids", expanding=True)), visible_notes_clause(None))
+)
+_TAGS = (
+    select(NoteTag.note_id, Hashtag.key, Hashtag.display)
+    .join(Hashtag, Hashtag.id == NoteTag.tag_id)
+    .where(NoteTag.note_id.in_(bindparam("ids", expanding=True)))
+)
+
+
 def rows(ids: list[int], viewer) -> list[Row]:
     """The notes with these ids (those `viewer` may see), in the order given."""
     if not ids:
         return []
-    incident = aliased(Incident)  # the visibility clause has its own Incident to test
-    query = (
-        select(
-            Note.id,
-            Note.text,
-            User.username,
-            Note.sort_at,
-            incident.number,
-            incident.title,
-            incident.service,
-        )
-        .join(User, User.id == Note.author_id)
-        .outerjoin(incident, incident.id == Note.incident_id)
-        .where(Note.id.in_(ids), visible_notes_clause(viewer))
-    )
     tagged: dict[int, list[tuple[str, str]]] = {}
-    tag_query = (
-        select(NoteTag.note_id, Hashtag.key, Hashtag.display)
-        .join(Hashtag, Hashtag.id == NoteTag.tag_id)
-        .where(NoteTag.note_id.in_(ids))
-    )
-    for note_id, key, display in db.session.execute(tag_query):
+    for note_id, key, display in db.session.execute(_TAGS, {"ids": ids}):
         tagged.setdefault(note_id, []).append((key, display))
     found = {
-        r.id: Row(*r, tags=tuple(sorted(tagged.get(r.id, ()))))
-        for r in db.session.execute(query, viewer_params(viewer))
+        r[0]: Row(*r, tags=tuple(sorted(tagged.get(r[0], ()))))
+        for r in db.session.execute(_ROWS, {"ids": ids} | viewer_params(viewer))
     }
     return [found[i] for i in ids if i in found]
 
