@@ -65,7 +65,8 @@ def test_an_action_that_does_not_fit_the_status_is_refused(client, sam):
 def test_the_menu_offers_what_the_status_allows(client, sam):
     incident = started(sam)
     page = client.get(f"/incidents/{incident.number}").get_data(as_text=True)
-    menu = page.split("data-menu>")[1].split("</details>")[0]
+    head = page.split('id="incident-head"')[1]
+    menu = head.split("data-menu>")[1].split("</details>")[0]
     assert list(dict.fromkeys(re.findall(r"act=(\w+)", menu))) == [
         "hold",
         "handover",
