@@ -18,7 +18,7 @@ import io
 
 from sqlalchemy import func, select
 
-from app import reports, visibility
+from app import notifications, reports, visibility
 from app.clock import utcnow
 from app.database import increment, write_transaction
 from app.errors import Forbidden, NotFound, Refused
@@ -47,6 +47,7 @@ STATUS_NAMES = {
 }
 WORKFLOW = ("new", "investigating", "accepted", "in_design", "shipped")
 BOARD_ROLES = ("researcher", "designer", "manager")  # and admins
+KIND = "insight_status"  # the notification a watcher gets of a move
 MAX_TEXT = 4000
 
 
@@ -275,12 +276,12 @@ def _tell_watchers(insight: Insight, actor: User, detail: str) -> None:
         select(InsightWatcher.user_id).where(InsightWatcher.insight_id == insight.id)
     )
     for user_id in watchers:
-        if user_id == actor.id:
+        if user_id == actor.id or not notifications.wants(db.session.get(User, user_id), KIND):
             continue
         db.session.add(
             Notification(
                 user_id=user_id,
-                kind="insight_status",
+                kind=KIND,
                 insight_id=insight.id,
                 actor_id=actor.id,
                 detail=detail,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app import reports
+from app import notifications, reports
 from app.clock import utcnow
 from app.database import increment, write_transaction
 from app.errors import Forbidden, NotFound, Refused
@@ -73,6 +73,8 @@ def answer(person: User, request_id: int, yes: bool) -> InterviewRequest:
 
 
 def _notify(user_id: int, kind: str, request: InterviewRequest, actor_id: int | None) -> None:
+    if not notifications.wants(db.session.get(User, user_id), kind):
+        return  # muted: the request is still listed under /interviews
     db.session.add(
         Notification(user_id=user_id, kind=kind, interview_id=request.id, actor_id=actor_id)
     )

@@ -12,7 +12,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app import incidents, queue
+from app import accounts, board, incidents, queue
 from app.extensions import db
 from app.models import Incident, Insight, InterviewRequest, Note, Notification, User
 from tests.reports.test_reports import build
@@ -51,6 +51,9 @@ def test_a_pattern_is_promoted_moved_and_its_watchers_told(client, other_client,
     assert "<blockquote>tunnel dropped #vpn_drop #tunnel</blockquote>" in shown
     other_client.login("dina")
     other_client.post(f"/insights/board/{insight_id}/watch", {"on": "1"})
+    muted = people["rita"]
+    accounts.set_preferences(muted, muted=["insight_status"])  # watches, hears nothing
+    board.watch(muted, insight_id, True)
     moved = client.post(f"/insights/board/{insight_id}/move", {"step": "1"}, htmx=True)
     assert moved.status_code == 200 and 'id="board"' in moved.get_data(as_text=True)
     assert db.session.get(Insight, insight_id, populate_existing=True).status == "investigating"
