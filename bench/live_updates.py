@@ -28,7 +28,6 @@ import re
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +38,6 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BIN = Path(sys.executable).parent
 PASSWORD = "live-bench-password"
 READERS = 20
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -82,34 +80,11 @@ def prepare(instance: Path) -> None:
 
 class Site:
     def __init__(self, instance: Path, workers: int) -> None:
-        from tests.loopback import free_port, wait_until_listening
+        from bench.serving import site_env, start_gunicorn
 
-        self.port = free_port()
-        env = os.environ | {
-            "DATABASE_URL": f"sqlite:///{instance / 'i2i.sqlite'}",
-            "I2I_INSTANCE_DIR": str(instance),
-            "I2I_ENV": "production",
-            "SECRET_KEY": "live-bench-secret",
-            "I2I_SECURE_COOKIES": "0",
-            "I2I_LOGIN_RATE_LIMIT": "100000 per minute",
-        }
-        self.process = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "-c",
-                "python:app.gunicorn_conf",
-                "--workers",
-                str(workers),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--log-level",
-                "warning",
-                "wsgi:create_app()",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        wait_until_listening(self.port, self.process, "gunicorn")
+        url = f"sqlite:///{instance / 'i2i.sqlite'}"
+        env = site_env(url, instance, "live-bench-secret")
+        self.process, self.port = start_gunicorn(env, workers)
 
     def cpu_seconds(self) -> float:
         """CPU used so far by gunicorn's master and its workers (user + system)."""

@@ -116,38 +116,11 @@ class Site:
     """gunicorn serving the run's copy, as `make run` would (background duties on)."""
 
     def __init__(self, url: str, instance: Path, workers: int) -> None:
-        from tests.loopback import free_port
+        from bench.serving import site_env, start_gunicorn
 
-        self.port, self.instance = free_port(), instance
-        self.env = os.environ | {
-            "DATABASE_URL": url,
-            "I2I_INSTANCE_DIR": str(instance),
-            "I2I_ENV": "production",
-            "SECRET_KEY": "load-bench-secret",
-            "I2I_SECURE_COOKIES": "0",  # plain HTTP on loopback
-            "I2I_LOGIN_RATE_LIMIT": "100000 per minute",
-        }
-        self.process = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "-c",
-                "python:app.gunicorn_conf",
-                "--workers",
-                str(workers),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--log-level",
-                "warning",
-                "--timeout",
-                "60",
-                "wsgi:create_app()",
-            ],
-            cwd=ROOT,
-            env=self.env,
-        )
-        from tests.loopback import wait_until_listening
-
-        wait_until_listening(self.port, self.process, "gunicorn")
+        self.instance = instance
+        self.env = site_env(url, instance, "load-bench-secret")
+        self.process, self.port = start_gunicorn(self.env, workers, "--timeout", "60")
 
     def leader_pid(self) -> int:
         return int((self.instance / "jobs.lock").read_text().split()[0])
