@@ -23,16 +23,6 @@ from insights.summary import summary_and_frames
 
 Progress = Callable[[int, int, str], None]
 
-SECTIONS = (
-    "trends",
-    "evolving",
-    "correlations",
-    "outcomes",
-    "lead_lag",
-    "people",
-    "metrics",
-    "counts",
-)
 GREW = 1.5  # a pattern grew when its size is this many times the previous run's, faded below 1/GREW
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 

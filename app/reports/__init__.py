@@ -9,7 +9,6 @@ only for their members) and nothing else; its files are theirs (and an admin's).
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from app.errors import Forbidden, NotFound, Refused
 from app.extensions import db
 from app.models import Job, ReportDefinition, User
 from app.reports import formats
-from app.reports.document import PATTERN_SECTIONS, SECTION_TITLES, compose
+from app.reports.document import SECTION_TITLES, compose
 
 REPORT_ROLES = ("researcher", "designer", "manager")  # and admins
 ALL_SECTIONS = tuple(SECTION_TITLES)
@@ -34,7 +33,6 @@ NAME = regex.compile(r"[^\p{Cc}\p{Cs}]{1,120}")
 
 __all__ = [
     "ALL_SECTIONS",
-    "PATTERN_SECTIONS",
     "SECTION_TITLES",
     "definitions",
     "document_of",
@@ -290,7 +288,3 @@ def rerun(viewer: User, definition_id: int, today: date | None = None) -> Job:
     length = date.fromisoformat(params["to"]) - date.fromisoformat(params["from"])
     params["from"], params["to"] = (today - length).isoformat(), today.isoformat()
     return start(viewer, params, definition)
-
-
-def forget_files(job_id: int) -> None:
-    shutil.rmtree(_folder(job_id), ignore_errors=True)

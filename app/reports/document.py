@@ -5,14 +5,11 @@ people pseudonymised when asked."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from app import readings, visibility
 from app.clock import utcnow
-from app.errors import Refused
 from app.extensions import db
 from app.intake.alerts import SYSTEM_USER
 from app.intake.servicenow import SERVICENOW_ACCOUNT
@@ -32,7 +29,6 @@ SECTION_TITLES = {
     "metrics": "Incident metrics",
     "counts": "What the counts alone say",
 }
-PATTERN_SECTIONS = ("trends", "evolving", "correlations", "outcomes", "lead_lag", "people")
 LIMIT = 25  # patterns of one kind a report lists
 
 
@@ -220,8 +216,3 @@ def _people() -> list[tuple[str, str]]:
     """Everyone whose name a report must not show (system accounts are no one)."""
     query = select(User.username, User.display_name).where(User.username.not_in(SYSTEM_ACCOUNTS))
     return list(db.session.execute(query).tuples())
-
-
-def check_period(first: date, last: date) -> None:
-    if last < first:
-        raise Refused("The period ends before it starts.")
