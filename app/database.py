@@ -143,10 +143,17 @@ def _fresh_start() -> None:
     PostgreSQL (read committed) each statement sees what is committed anyway, so the
     transaction carries on and a COMMIT and a BEGIN, two round trips, are saved. After
     `read_without_transaction`, the session lets its autocommit connection go: the
-    write's statements run on one with a transaction."""
+    write's statements run on one with a transaction; what it read stays (read a moment
+    ago, outside any snapshot, it is as fresh as reading it again: the signed-in person
+    is not read a second time for every write)."""
     if db.session.info.pop("autocommit_read", False):
-        db.session.commit()
-        db.session.autoflush = True
+        session = db.session()
+        session.expire_on_commit = False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = True
+        session.autoflush = True
     elif db.session.get_bind().dialect.name == "sqlite":
         db.session.commit()
     else:
@@ -187,7 +194,7 @@ def starts_with(column, prefix: str):
     return column.like(escaped + "%", escape="\\")
 
 
-def _insert(model):
+def dialect_insert(model):
     """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL both do), on the
     Core table: many rows then go as one executemany, without the ORM's per-row work."""
     table = getattr(model, "__table__", model)
@@ -240,7 +247,7 @@ def insert_rows(
             column = [None if value is None else convert_one(value) for value in column]
         columns.append(column)
     values = list(zip(*columns, strict=True))
-    db.session.connection().exec_driver_sql(sql, values)
+    db.session.connection().exec_driver_sql(sql, values if len(values) > 1 else values[0])
 
 
 _converted_times: dict[str, dict[datetime, object]] = {}  # per dialect
@@ -284,30 +291,21 @@ def _bind_processor(column_type, dialect):
 def insert_ignoring_duplicates(model, rows: list[dict]) -> None:
     """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
     if rows:
-        db.session.execute(_insert(model).on_conflict_do_nothing(), rows)
+        db.session.execute(dialect_insert(model).on_conflict_do_nothing(), rows)
 
 
 def add_to_counter(model, key: dict, column: str, delta: int, first: dict | None = None) -> None:
     """Insert the row `key` with `column` = delta (and the values `first`), or add delta to
     the row that exists: one atomic statement, safe when two writers race."""
-    statement = _insert(model).values(**key, **(first or {}), **{column: delta})
-    statement = statement.on_conflict_do_update(
-        index_elements=list(key), set_={column: statement.table.c[column] + delta}
-    )
-    db.session.execute(statement)
+    add_to_counters(model, list(key), column, [{**key, **(first or {}), column: delta}])
 
 
 def add_to_counters(model, key: list[str], column: str, rows: list[dict]) -> None:
     """`add_to_counter` for many rows in one executemany: each row holds the key columns,
-    `column` (the delta) and any first values."""
-    if not rows:
-        return
-    statement = _insert(model)
-    statement = statement.on_conflict_do_update(
-        index_elements=key,
-        set_={column: statement.table.c[column] + getattr(statement.excluded, column)},
-    )
-    db.session.execute(statement, rows)
+    `column` (the delta) and any first values. Written by `insert_rows`: SQLAlchemy
+    cannot cache a statement with ON CONFLICT, and compiling it anew cost more than the
+    database's work (a third of posting a note)."""
+    insert_rows(model, rows, add_to=(key, column))
 
 
 def increment_each(model, column: str, deltas: dict[int, int]) -> None:
@@ -346,9 +344,10 @@ def init_app(app: Flask) -> None:
 
 
 def _start_read() -> None:
-    """A request that changes nothing by its method reads without a transaction where
-    that saves round trips (`read_without_transaction`)."""
-    if request.method in ("GET", "HEAD") and request.endpoint != "static":
+    """A request reads without a transaction where that saves round trips
+    (`read_without_transaction`); a POST too, since its writes run in transactions of
+    their own (`write_transaction`), and what it read before is not read again."""
+    if request.endpoint != "static":
         read_without_transaction()
 
 

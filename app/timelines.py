@@ -12,7 +12,7 @@ on their page. Visibility is not decided here: feeds apply it when reading.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, tuple_, union
+from sqlalchemy import delete, insert, literal, select, tuple_, union
 
 from app.database import insert_ignoring_duplicates
 from app.extensions import db
@@ -25,26 +25,31 @@ HOME_LIMIT = 1000
 TRIM_EVERY = 64
 
 
-def _entries(users, note_id: int, sort_at) -> list[dict]:
-    return [{"user_id": u, "note_id": note_id, "sort_at": sort_at} for u in users]
-
-
 def deliver(note: Note, *, again: bool = False) -> None:
     """Put `note` in the home feed of its author, their followers, the people it mentions
     and the followers of its incident's service (again after an edit, which can change the
-    mentions)."""
+    mentions). One statement finds them and delivers: a round trip less on PostgreSQL."""
     followers = select(Follow.follower_id).where(
         Follow.target_type == "user", Follow.target_id == note.author_id
     )
     mentioned = select(Mention.user_id).where(Mention.note_id == note.id)
-    sources = [followers, mentioned]
+    sources = [select(literal(note.author_id)), followers, mentioned]
     if note.incident_id is not None:
         sources.append(service_followers(note.incident_id))
-    users = {note.author_id, *db.session.scalars(union(*sources))}
     if again:  # an edit: the people it mentions may have changed
         db.session.execute(delete(TimelineEntry).where(TimelineEntry.note_id == note.id))
-    insert_ignoring_duplicates(TimelineEntry, _entries(users, note.id, note.sort_at))
-    for user_id in users:
+    readers = union(*sources).subquery()
+    entries = select(
+        readers.c[0], literal(note.id), literal(note.sort_at, TimelineEntry.sort_at.type)
+    )
+    # No ON CONFLICT: the note is new or its entries were just deleted, and SQLAlchemy
+    # caches only the standard INSERT's compiled form.
+    statement = (
+        insert(TimelineEntry.__table__)
+        .from_select(["user_id", "note_id", "sort_at"], entries)
+        .returning(TimelineEntry.user_id)
+    )
+    for user_id in list(db.session.scalars(statement)):
         if (user_id + note.id) % TRIM_EVERY == 0:
             trim(user_id)
 

@@ -1,13 +1,14 @@
 """SQLite against PostgreSQL: posting, feeds and search with the same 1,000,000 notes.
 
-One command: `.venv/bin/python bench/backends.py [--notes 1000000] [--requests 300]`.
+One command: `.venv/bin/python bench/backends.py [--notes 1000000] [--requests 1000]`.
 The simulator's notes (bench/dataset.py) are imported once into SQLite and once into a
 PostgreSQL cluster kept under bench/out/postgres/ (started by this script, loopback only,
 as durable as the SQLite default: fsync on, commits not waited for). Both share one search
 index (the same notes have the same ids). Each run serves a fresh copy of each with
 gunicorn (2 sync workers, background duties on), both at once, and times, over HTTP,
 sequential requests a row, sent to the two in turn: posting a note, the home feed, a
-tag feed, and searches (a word, two words, a phrase, a tag, newest first). Prints
+tag feed, and searches (a word, two words, a phrase, a tag, newest first); each row
+starts once both search indexes have taken in the notes posted before it. Prints
 server-side p50/p95 (the app's Server-Timing header) for both and the ratio; goal:
 PostgreSQL within 1.5× of SQLite.
 """
@@ -61,6 +62,31 @@ def prepare(url: str, folder: Path) -> None:
         db.engine.dispose()
 
 
+def settle(urls: list[str], timeout: float = 300.0) -> None:
+    """Wait until every site's search index has taken in the notes posted (its outbox is
+    empty), so that the next row is timed on a quiet machine, not against the indexing
+    of the row before (which weighs on whichever site indexes more slowly)."""
+    from sqlalchemy import create_engine, text
+
+    engines = [create_engine(url) for url in urls]
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            waiting = 0
+            for engine in engines:
+                with engine.connect() as connection:
+                    waiting += connection.scalar(
+                        text("SELECT count(*) FROM search_outbox WHERE applied_at IS NULL")
+                    )
+            if not waiting:
+                return
+            time.sleep(0.5)
+        raise SystemExit(f"the search outboxes still held {waiting} notes after {timeout:.0f} s")
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
 def measure(sites: dict[str, tuple[str, Path]], requests: int) -> dict[str, dict]:
     """Serve every database at once and send each row's requests to them in turn (the
     first of each pair alternating), so a machine that speeds up or slows down while
@@ -103,6 +129,7 @@ def measure(sites: dict[str, tuple[str, Path]], requests: int) -> dict[str, dict
             for name, values in times.items():
                 p50, p95, _ = percentiles(values)
                 figures[name][label] = (p50, p95)
+            settle([url for url, _ in sites.values()])
     finally:
         for site in running.values():
             site.stop()
@@ -113,7 +140,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--requests", type=int, default=300, help="per row")
+    parser.add_argument("--requests", type=int, default=1000, help="per row")
     args = parser.parse_args()
     from dataset import OUT, postgres_dataset, scratch_copy, sqlite_dataset
 

@@ -77,8 +77,9 @@ def test_a_connection_cut_while_idle_is_replaced_before_use(postgres, tmp_path, 
         db.engine.dispose()
 
 
-def test_a_get_reads_without_a_transaction_and_its_writes_still_have_one(postgres, tmp_path):
-    """PostgreSQL: no BEGIN or COMMIT around a page's reads; a write is all or nothing."""
+def test_a_request_reads_without_a_transaction_and_its_writes_still_have_one(postgres, tmp_path):
+    """PostgreSQL: no BEGIN or COMMIT around a request's reads; a write is all or nothing,
+    and what the request read before its write (the signed-in person) is not read again."""
     from psycopg.pq import TransactionStatus
 
     from app import accounts
@@ -86,7 +87,7 @@ def test_a_get_reads_without_a_transaction_and_its_writes_still_have_one(postgre
     from tests.conftest import build_app
 
     postgres.psql("CREATE DATABASE autocommit_reads")
-    app = build_app(postgres.url("autocommit_reads"), tmp_path)
+    app = build_app(postgres.url("autocommit_reads"), tmp_path, WTF_CSRF_ENABLED=False)
 
     def status():
         return db.session.connection().connection.driver_connection.info.transaction_status
@@ -104,13 +105,25 @@ def test_a_get_reads_without_a_transaction_and_its_writes_still_have_one(postgre
             raise RuntimeError("refused halfway")
         with write_transaction():
             db.session.scalar(select(User).where(User.username == "sam")).role = "manager"
-    with app.test_request_context("/notes", method="POST"):  # (hooks skipped: no CSRF token)
-        db.session.scalar(select(User.id))
-        assert status() == TransactionStatus.INTRANS  # a POST reads in a transaction...
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *rest) -> None:
+        statements.append(statement)
+
+    with app.test_request_context("/notes", method="POST"):
+        app.preprocess_request()
+        sam = db.session.scalar(select(User).where(User.username == "sam"))
+        assert status() == TransactionStatus.IDLE  # a POST reads in none either
+        event.listen(db.engine, "before_cursor_execute", record)
         with write_transaction():
-            db.session.scalar(select(User).where(User.username == "sam")).display_name = "Sam"
+            assert sam.username == "sam"  # not read again for the write
+            sam.display_name = "Sam"
+            db.session.flush()
+            assert status() == TransactionStatus.INTRANS
+        event.remove(db.engine, "before_cursor_execute", record)
+        assert [s.split()[0] for s in statements] == ["UPDATE"]
         db.session.scalar(select(User.display_name))
-        assert status() == TransactionStatus.IDLE  # ...and what follows its write in none
+        assert status() == TransactionStatus.IDLE  # and what follows its write in none
     with app.test_request_context("/", method="GET"):
         app.preprocess_request()
         sam = db.session.scalar(select(User).where(User.username == "sam"))
