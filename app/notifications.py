@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy import case, exists, func, or_, select, tuple_, update
 from sqlalchemy.orm import selectinload
 
 from app.accounts import is_muted
@@ -273,14 +273,12 @@ def _fill(user: User, rows, groups: list[Group]) -> None:
         .over(partition_by=(rows.c.kind, rows.c.subject), order_by=rows.c.id.desc())
         .label("rank")
     )
-    wanted = [
-        and_(
-            rows.c.kind == g.kind,
-            rows.c.subject == g.incident.id if g.incident else rows.c.subject.is_(None),
-        )
-        for g in groups
-    ]
-    ranked = select(rows.c.id, rank).where(or_(*wanted)).subquery()
+    # One shape of statement whatever the groups (an IN list, not an OR of each), so it
+    # is compiled once; a group without an incident has subject 0 here.
+    wanted = tuple_(rows.c.kind, func.coalesce(rows.c.subject, 0)).in_(
+        [(g.kind, g.incident.id if g.incident else 0) for g in groups]
+    )
+    ranked = select(rows.c.id, rank).where(wanted).subquery()
     ids = select(ranked.c.id).where(ranked.c.rank <= SHOWN_A_GROUP)
     query = (
         select(Notification)
