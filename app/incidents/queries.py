@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app import follows, visibility
 from app.clock import utcnow
@@ -74,19 +74,27 @@ class TimelineItem:
     item: object
 
 
-CURSOR = re.compile(r"([0-9]{1,10})_([0-9]{1,10})")
+CURSOR = re.compile(r"([0-9]{1,10})_([0-9]{1,10})(?:_([0-9]{1,11}))?")
+# PostgreSQL gives a note its id when its transaction inserts it, not when it commits: a
+# note can become visible after one with a higher id was read, below the cursor a live
+# page then holds. So a live page is also sent what was posted in the SETTLE before its
+# last read (far longer than a write takes), and keeps each entry once (static/js/app.js,
+# dedupeEntries). On SQLite writers take turns and ids follow commits anyway.
+SETTLE = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
 class TimelineCursor:
     """How far a page's timeline goes: its newest note id and newest event id (what
-    arrived later, even back-dated with "occurred at", has a higher id)."""
+    arrived later, even back-dated with "occurred at", has a higher id), and when it was
+    read (Unix seconds; 0 in links made before it was kept)."""
 
     note_id: int = 0
     event_id: int = 0
+    read_at: int = 0
 
     def __str__(self) -> str:
-        return f"{self.note_id}_{self.event_id}"
+        return f"{self.note_id}_{self.event_id}_{self.read_at}"
 
     @classmethod
     def parse(cls, value: str | None) -> TimelineCursor | None:
@@ -95,13 +103,19 @@ class TimelineCursor:
         match = CURSOR.fullmatch(value)
         if match is None or max(int(match[1]), int(match[2])) > MAX_ID:
             raise Refused("That timeline link is broken; reload the incident.")
-        return cls(int(match[1]), int(match[2]))
+        return cls(int(match[1]), int(match[2]), int(match[3] or 0))
 
-    def past(self, items: list[TimelineItem]) -> TimelineCursor:
-        """The cursor once `items` are shown too."""
+    def past(self, items: list[TimelineItem], read_at: datetime) -> TimelineCursor:
+        """The cursor once `items`, read at `read_at`, are shown too."""
         notes = [i.item.id for i in items if i.kind == "note"]
         events = [i.item.id for i in items if i.kind == "event"]
-        return TimelineCursor(max([self.note_id, *notes]), max([self.event_id, *events]))
+        return TimelineCursor(
+            max([self.note_id, *notes]), max([self.event_id, *events]), int(read_at.timestamp())
+        )
+
+    def settled(self) -> datetime:
+        """What was posted before this may be taken as shown (see SETTLE)."""
+        return datetime.fromtimestamp(self.read_at, UTC) - SETTLE
 
 
 def timeline(
@@ -110,21 +124,25 @@ def timeline(
     *,
     newest_first: bool = False,
     after: TimelineCursor | None = None,
-) -> list[TimelineItem]:
+) -> tuple[list[TimelineItem], TimelineCursor]:
     """Notes (as `viewer` sees their cards) and changes in one stream, ordered by when
-    they happened (oldest first, or newest first); only those that arrived `after` a
-    cursor when one is given (what a live page adds)."""
+    they happened (oldest first, or newest first), and the cursor a live page asks with
+    next; only those that arrived `after` a cursor when one is given (what a live page
+    adds: with what was written just before it, which the page may already show)."""
+    read_at = utcnow()
     note_query = select(Note.id).where(
         Note.incident_id == incident.id, visibility.visible_notes_clause(viewer)
     )
     changes = events(incident, viewer)
     if after is not None:
-        note_query = note_query.where(Note.id > after.note_id)
-        changes = [e for e in changes if e.id > after.event_id]
+        since = after.settled()
+        note_query = note_query.where(or_(Note.id > after.note_id, Note.posted_at >= since))
+        changes = [e for e in changes if e.id > after.event_id or e.at >= since]
     ids = list(db.session.scalars(note_query, visibility.viewer_params(viewer)))
     items = [TimelineItem(n.sort_at, "note", n) for n in load_notes(ids, viewer)]
     items += [TimelineItem(e.at, "event", e) for e in changes]
-    return sorted(items, key=lambda i: (i.at, i.kind == "note"), reverse=newest_first)
+    items.sort(key=lambda i: (i.at, i.kind == "note"), reverse=newest_first)
+    return items, (after or TimelineCursor()).past(items, read_at)
 
 
 def major_board(viewer: User) -> list[Incident]:

@@ -162,7 +162,7 @@ def show(number: str):
     after = incidents.TimelineCursor.parse(request.args.get("after"))
     if after is not None and htmx:  # a live page: what arrived since it last looked
         return _arrived(incident, after, newest_first)
-    timeline = incidents.timeline(incident, current_user, newest_first=newest_first)
+    timeline, cursor = incidents.timeline(incident, current_user, newest_first=newest_first)
     return render(
         "incidents/show.html",
         incident=incident,
@@ -170,7 +170,7 @@ def show(number: str):
         actions=[(name, ACTIONS[name]) for name in offered if name != "resolve"],
         newest_first=newest_first,
         timeline=timeline,
-        cursor=incidents.TimelineCursor().past(timeline),
+        cursor=cursor,
         clock=incidents.sla_summary(incident, policy()),
         team=incidents.members(incident),
         parent=incidents.parent_of(incident, current_user),
@@ -191,13 +191,15 @@ def show(number: str):
 def _arrived(incident, after, newest_first: bool):
     """The entries that arrived after `after`, to add to a live timeline, with the state
     line afresh when something changed."""
-    arrived = incidents.timeline(incident, current_user, newest_first=newest_first, after=after)
+    arrived, cursor = incidents.timeline(
+        incident, current_user, newest_first=newest_first, after=after
+    )
     return render(
         "incidents/_live.html",
         incident=incident,
         entries=arrived,
         newest_first=newest_first,
-        cursor=after.past(arrived),
+        cursor=cursor,
         clock=incidents.sla_summary(incident, policy()),
     )
 

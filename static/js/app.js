@@ -323,13 +323,25 @@
     });
   }
 
-  // A live timeline got entries: one per entry (the composer may have put one there first).
+  // A live timeline got entries: one per entry. The composer may have put one there
+  // first, and the server sends again what was written just before its last answer (a
+  // note committed late on PostgreSQL); the copy the page already showed stays where it
+  // was, without flashing as new again.
+  const shownEntries = new WeakSet();
   function dedupeEntries(list) {
-    const seen = new Set();
+    const kept = new Map();
     list.querySelectorAll(":scope > li[data-entry]").forEach((item) => {
-      if (seen.has(item.dataset.entry)) item.remove();
-      else seen.add(item.dataset.entry);
+      const other = kept.get(item.dataset.entry);
+      if (!other) {
+        kept.set(item.dataset.entry, item);
+      } else if (shownEntries.has(item) && !shownEntries.has(other)) {
+        other.remove();
+        kept.set(item.dataset.entry, item);
+      } else {
+        item.remove();
+      }
     });
+    kept.forEach((item) => shownEntries.add(item));
   }
 
   // --- action menus: Escape or a click elsewhere closes them ---------------------------
@@ -388,6 +400,8 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     setUp(document);
+    const timeline = document.getElementById("incident-timeline");
+    if (timeline) dedupeEntries(timeline); // what the page showed first counts as shown
     setInterval(() => refreshTimes(document), 30000);
     tickAllSla();
     setInterval(tickAllSla, 1000);
