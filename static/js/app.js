@@ -326,7 +326,7 @@
   // A live timeline got entries: one per entry. The composer may have put one there
   // first, and the server sends again what was written just before its last answer (a
   // note committed late on PostgreSQL); the copy the page already showed stays where it
-  // was, without flashing as new again.
+  // was, without flashing as new again. Returns how many entries are new to the page.
   const shownEntries = new WeakSet();
   function dedupeEntries(list) {
     const kept = new Map();
@@ -341,7 +341,12 @@
         item.remove();
       }
     });
-    kept.forEach((item) => shownEntries.add(item));
+    let added = 0;
+    kept.forEach((item) => {
+      if (!shownEntries.has(item)) added += 1;
+      shownEntries.add(item);
+    });
+    return added;
   }
 
   // --- action menus: Escape or a click elsewhere closes them ---------------------------
@@ -412,13 +417,11 @@
     const list = event.detail.target.closest(".feed");
     if (list) dedupeNotes(list);
     const timeline = document.getElementById("incident-timeline");
-    if (timeline) dedupeEntries(timeline);
+    const added = timeline ? dedupeEntries(timeline) : 0;
     const marker = document.getElementById("incident-live");
     if (marker && !marker.dataset.counted) {
-      marker.dataset.counted = "1";
-      if (document.visibilityState !== "visible") {
-        live.unseen += Number(marker.dataset.arrived || 0);
-      }
+      marker.dataset.counted = "1"; // a live answer: what it added waits for the reader
+      if (document.visibilityState !== "visible") live.unseen += added;
     }
     setUp(document);
     tickAllSla();

@@ -97,3 +97,23 @@ def test_an_open_incident_page_follows_its_timeline_and_state(new_page, people):
     )
     assert len(keys) == len(set(keys)) >= 4
     expect(page.locator("#incident-timeline > li[data-kept=yes]")).to_have_count(1)
+
+
+def test_a_hidden_incident_page_counts_each_arrival_once(new_page, people):
+    """Live answers carry again what was written just before them; the tab title still
+    counts each entry that arrived while the tab was hidden once."""
+    incident = incidents.register(people["lee"], title="Ward printers offline")
+    page = new_page()
+    sign_in(page, "sam")
+    page.goto(f"/incidents/{incident.number}")
+    page.wait_for_load_state("networkidle")
+    page.evaluate(
+        "Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true})"
+    )
+    post_note(people["lee"], "ward 7 printers offline too", incident=incident)
+    seconds_until(page, "() => document.title.startsWith('(1) ')")
+    for i in range(3):  # changes elsewhere: the page asks again, and is sent the note again
+        post_note(people["lee"], f"unrelated {i}")
+        page.wait_for_timeout(1200)
+    expect(page).to_have_title(re.compile(r"^\(1\) "))
+    expect(page.locator("#incident-timeline article", has_text="ward 7 printers")).to_have_count(1)
