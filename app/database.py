@@ -194,7 +194,7 @@ def starts_with(column, prefix: str):
     return column.like(escaped + "%", escape="\\")
 
 
-def dialect_insert(model):
+def _insert(model):
     """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL both do), on the
     Core table: many rows then go as one executemany, without the ORM's per-row work."""
     table = getattr(model, "__table__", model)
@@ -291,7 +291,7 @@ def _bind_processor(column_type, dialect):
 def insert_ignoring_duplicates(model, rows: list[dict]) -> None:
     """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
     if rows:
-        db.session.execute(dialect_insert(model).on_conflict_do_nothing(), rows)
+        db.session.execute(_insert(model).on_conflict_do_nothing(), rows)
 
 
 def add_to_counter(model, key: dict, column: str, delta: int, first: dict | None = None) -> None:
